@@ -1,0 +1,109 @@
+"""Parameters: ``params.yaml`` loaded once into a frozen, validated object.
+
+An unknown key or a bad value stops the pipeline at start-up (PUDL's frozen
+settings), so a typo in a threshold can never pass silently.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pipeline.paths import PARAMS_FILE
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Intervals(_Frozen):
+    confidence: float = Field(0.95, gt=0, lt=1)
+
+
+class Timescale(_Frozen):
+    working_days: int | None = Field(None, ge=1)
+    calendar_months: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_limit(self):
+        if (self.working_days is None) == (self.calendar_months is None):
+            raise ValueError("give exactly one of working_days or calendar_months")
+        return self
+
+
+class Timescales(_Frozen):
+    icpc_timely: Timescale
+    core_group_timely: Timescale
+    review_timely: Timescale
+    visit_timely: Timescale
+
+
+class QuestionnaireParams(_Frozen):
+    county_pressure_below_pct: float = Field(ge=0, le=100)
+    local_pressures_k: int = Field(ge=1)
+
+
+class WorkforceParams(_Frozen):
+    vacancy_threshold_pct: float = Field(ge=0, le=100)
+
+
+class MonitoringParams(_Frozen):
+    baseline_months: int = Field(ge=2)
+    shift_run: int = Field(ge=2)
+    trend_run: int = Field(ge=2)
+
+
+class SampleParams(_Frozen):
+    margin_pct: float = Field(gt=0, lt=100)
+    seed: int
+
+
+class Rating(_Frozen):
+    """Thresholds of a rated measure: green at or beyond `green`, amber at or beyond `amber`."""
+
+    better: Literal["higher", "lower"]
+    green: float
+    amber: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.better == "higher" and self.green < self.amber:
+            raise ValueError("for better: higher, green must be >= amber")
+        if self.better == "lower" and self.green > self.amber:
+            raise ValueError("for better: lower, green must be <= amber")
+        return self
+
+    def rate(self, value: float | None) -> str | None:
+        """The RAG rating of a value, or None when there is no value."""
+        if value is None or value != value:  # NaN
+            return None
+        if self.better == "higher":
+            return "green" if value >= self.green else "amber" if value >= self.amber else "red"
+        return "green" if value <= self.green else "amber" if value <= self.amber else "red"
+
+
+class Params(_Frozen):
+    reviews: tuple[str, ...]
+    intervals: Intervals
+    timescales: Timescales
+    questionnaire: QuestionnaireParams
+    workforce: WorkforceParams
+    monitoring: MonitoringParams
+    sample: SampleParams
+    ratings: dict[str, Rating]
+
+
+def load_params(path: Path | str = PARAMS_FILE) -> Params:
+    """Read and validate a params file (no caching: tests pass their own)."""
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return Params.model_validate(data)
+
+
+@lru_cache(maxsize=1)
+def params() -> Params:
+    """The project's parameters, read once."""
+    return load_params(PARAMS_FILE)
