@@ -261,12 +261,14 @@ def write_outputs(review, params: Params, out_dir: Path | str,
                   fig_dir: Path | str | None = None, figures: bool = True) -> list[Path]:
     """Compute every case-audit table and figure of a review and write them to ``out_dir``.
 
-    Returns the paths written; [] when the review has no case_audit or no
-    audit_criteria table.
+    Tables go to ``out_dir``, figures (PNG, SVG, caption/alt JSON, data CSV) to
+    ``fig_dir`` (default ``out_dir/figures``); ``figures=False`` skips them.
+    Returns the paths written; [] when the review has no case_audit (or one
+    with no rows) or no audit_criteria table.
     """
     ca = review.table("case_audit")
     criteria = review.table("audit_criteria")
-    if ca is None or criteria is None:
+    if ca is None or criteria is None or ca.empty:
         return []
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -283,7 +285,8 @@ def write_outputs(review, params: Params, out_dir: Path | str,
         "case_audit__precision": precision(len(ca), N, confidence=conf),
     }
     written = [_write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
-    written += _write_figures(tables, out_dir / "figures")
+    if figures:
+        written += _write_figures(tables, Path(fig_dir) if fig_dir is not None else out_dir / "figures")
     return written
 
 
@@ -299,8 +302,8 @@ def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
          f"{r.ci_low_pct:.0f} to {r.ci_high_pct:.0f})") if r.answered_n else f"{r.criterion_id} no answers"
         for r in cc.itertuples())
     fig = fg.pct_bar_chart(cc, label="criterion_id", value="compliance_pct", low="ci_low_pct",
-                                high="ci_high_pct", n="answered_n",
-                                xlabel="Compliance, % of cases answered (95% interval)")
+                           high="ci_high_pct", n="answered_n",
+                           xlabel="Compliance, % of cases answered (95% interval)")
     written += fg.save_figure(
         fig, fig_dir, "case_audit__compliance",
         caption=("Compliance with each audit criterion: cases answered yes as a share of those "
@@ -315,7 +318,7 @@ def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
         counts = pd.DataFrame({"yes": [r.yes_n], "no": [r.no_n], "not_evidenced": [r.not_evidenced_n]},
                               index=[r.criterion_id])
         fig = fg.stacked_pct_bar(counts, colours=_ANSWER_COLOURS,
-                                      xlabel=f"% of the {r.answered_n} cases answered")
+                                 xlabel=f"% of the {r.answered_n} cases answered")
         shares = (", ".join(f"{lbl} {v} ({100 * v / r.answered_n:.0f}%)" for lbl, v in
                             (("yes", r.yes_n), ("no", r.no_n), ("not evidenced", r.not_evidenced_n)))
                   if r.answered_n else "no answers")

@@ -148,7 +148,19 @@ def _build(args) -> int:
     return build(args.review_id, jobs=args.jobs, render=not args.no_render)
 
 
+def _setup_dvc_yaml(p):
+    """write dvc.yaml from the stage registry (--check: fail if it is out of date)"""
+    p.add_argument("--check", action="store_true")
+
+
+def _dvc_yaml(args) -> int:
+    from pipeline import dvcgen
+
+    return dvcgen.main(["--check"] if args.check else [])
+
+
 COMMANDS = {
+    "dvc-yaml": (_setup_dvc_yaml, _dvc_yaml),
     "validate": (_setup_validate, _validate),
     "notebook": (_setup_notebook, _notebook),
     "build": (_setup_build, _build),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +24,8 @@ import yaml
 from pipeline.contract import TABLE_ORDER, Contract, TableSpec, contract, fold
 from pipeline.issues import ERROR, QUERY, Issue, ValidationFailed
 from pipeline.paths import raw_dir
+from pipeline.review import PROVENANCE, Review, empty_column
 
-PROVENANCE = ["_file", "_sheet", "_row"]
 EXCEL_ERRORS = {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 IGNORED_SHEETS = {"instructions", "lists", "readme", "notes"}
 
@@ -40,31 +40,6 @@ class RawPart:
     header: list[str]
     frame: pd.DataFrame  # positional columns 0..k-1, object values (str or datetime)
     rows: np.ndarray  # Excel row number of each frame row
-
-
-@dataclass
-class Review:
-    """A validated review: its settings, typed tables and the queries found."""
-
-    review_id: str
-    folder: Path
-    meta: dict
-    tables: dict[str, pd.DataFrame]
-    issues: list[Issue] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-
-    def table(self, name: str) -> pd.DataFrame | None:
-        """The typed table without provenance columns, or None when absent."""
-        frame = self.tables.get(name)
-        if frame is None:
-            return None
-        out = frame.drop(columns=[c for c in PROVENANCE if c in frame.columns])
-        out.attrs = {}
-        return out
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.meta.get("synthetic", False))
 
 
 # --------------------------------------------------------------------------- files
@@ -487,7 +462,7 @@ def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
     for name in names:
         col = spec.columns.get(name)
         if name not in raw.columns:
-            typed[name] = _empty(col.type if col else "code", len(raw))
+            typed[name] = empty_column(col.type if col else "code", len(raw))
             if col is not None and col.default is not None:
                 typed[name] = col.default
             continue
@@ -530,16 +505,6 @@ def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
         typed[p] = raw[p]
     typed.attrs["unreadable"] = unreadable  # cells already reported: no follow-on "required"
     return typed, issues
-
-
-def _empty(kind: str, n: int) -> pd.Series:
-    if kind in ("date", "month"):
-        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    if kind == "integer":
-        return pd.Series(pd.NA, index=range(n), dtype="Int64")
-    if kind == "number":
-        return pd.Series(np.nan, index=range(n), dtype="float64")
-    return pd.Series(None, index=range(n), dtype="str")
 
 
 def read_review(folder: Path, spec: Contract | None = None) -> tuple[dict, dict[str, pd.DataFrame], list[Issue], list[Path]]:

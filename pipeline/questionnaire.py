@@ -222,13 +222,15 @@ def write_outputs(review, params: Params, out_dir: Path | str,
                   fig_dir: Path | str | None = None, figures: bool = True) -> list[Path]:
     """Compute every questionnaire table and figure of a review and write them to ``out_dir``.
 
-    Returns the paths written; returns [] (writing nothing) when the review has no
-    questionnaire, no question bank or no teams table.
+    Tables go to ``out_dir``, figures (PNG, SVG, caption/alt JSON, data CSV) to
+    ``fig_dir`` (default ``out_dir/figures``); ``figures=False`` skips them.
+    Returns the paths written; returns [] (writing nothing) when the review has
+    no questionnaire (or one with no rows), no question bank or no teams table.
     """
     questionnaire = review.table("questionnaire")
     questions = review.table("questions")
     teams = review.table("teams")
-    if questionnaire is None or questions is None or teams is None:
+    if questionnaire is None or questions is None or teams is None or questionnaire.empty:
         return []
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -244,7 +246,9 @@ def write_outputs(review, params: Params, out_dir: Path | str,
         "questionnaire__team_pressures": team_pressures(long, pressures, params),
     }
     written = [_write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
-    written += _write_figures(tables, questions, params, out_dir / "figures")
+    if figures:
+        written += _write_figures(tables, questions, params,
+                                  Path(fig_dir) if fig_dir is not None else out_dir / "figures")
     return written
 
 
@@ -256,7 +260,7 @@ def _write_figures(tables, questions, params, fig_dir: Path) -> list[Path]:
         f"{q} {p:.0f}% of {a}" if a else f"{q} no answers"
         for q, p, a in zip(summary["question_id"], summary["positive_pct"], summary["answered_n"]))
     fig = fg.pct_bar_chart(summary, label="question_id", value="positive_pct", n="answered_n",
-                                xlabel="Positive answers, % of teams answering", reference=thr)
+                           xlabel="Positive answers, % of teams answering", reference=thr)
     written = list(fg.save_figure(
         fig, fig_dir, "questionnaire__positive_share",
         caption=(f"Positive answers to each question, as a share of the teams that answered it "

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.contract import TABLE_ORDER, contract
-from pipeline.load import Review
 from pipeline.paths import processed_dir, raw_dir
+from pipeline.review import Review, empty_column
 
 TABLES_DIR = "_tables"
 META_FILE = "review.json"
@@ -56,10 +56,8 @@ def write_snapshot(review: Review, out_dir: Path | None = None) -> Path:
 
 
 def _empty_table(name: str) -> pd.DataFrame:
-    from pipeline.load import _empty
-
     spec = contract().tables[name]
-    return pd.DataFrame({c.name: _empty(c.type, 0) for c in spec.columns.values()})
+    return pd.DataFrame({c.name: empty_column(c.type, 0) for c in spec.columns.values()})
 
 
 def open_review(review_id: str, tables: list[str] | None = None, base: Path | None = None) -> Review:

@@ -18,7 +18,7 @@ day). An event that has not happened (blank date) is ``not_yet_due`` when its
 deadline - the N-th working day after the start, or the date three months on -
 falls after census_date, and is left out of the rate; otherwise it is not met.
 
-Per-case results carry case_id and are never published; only the summary is.
+Per-case results are case-level data and are never published; only the summary is.
 """
 from __future__ import annotations
 
@@ -102,26 +102,28 @@ def measure_status(start: pd.Series, event: pd.Series, limit, census_date) -> pd
 
 
 def case_timescales(case_audit: pd.DataFrame, census_date, params: Params) -> pd.DataFrame:
-    """Every contract timescale for every audited case, long: INTERNAL, carries case_id.
+    """Every contract timescale for every audited case, long: INTERNAL, never published.
 
-    Columns: case_id, team_id, measure_id, start_date, event_date,
-    deadline_date, elapsed_working_days, status; cases in input order, measures
-    in contract order within each case. Never write this table out.
+    Carries no case_id (cases are named by ``case_row``, their 0-based position
+    in ``case_audit``), but is still case-level data: keep it in memory.
+    Columns: case_row, team_id (when case_audit has it), measure_id,
+    start_date, event_date, deadline_date, elapsed_working_days, status; cases
+    in input order, measures in contract order within each case.
     """
     parts = []
     for measure_id, start_col, event_col in MEASURES:
         limit = getattr(params.timescales, measure_id)
         st = measure_status(case_audit[start_col], case_audit[event_col], limit, census_date)
-        st.insert(0, "case_id", case_audit["case_id"].to_numpy())
-        st.insert(1, "team_id", case_audit["team_id"].to_numpy())
-        st.insert(2, "measure_id", measure_id)
-        st["_case"] = np.arange(len(st))
+        st.insert(0, "case_row", np.arange(len(st)))
+        if "team_id" in case_audit.columns:
+            st.insert(1, "team_id", case_audit["team_id"].to_numpy())
+        st.insert(st.columns.get_loc("start_date"), "measure_id", measure_id)
         parts.append(st)
     order = {m[0]: i for i, m in enumerate(MEASURES)}
     out = pd.concat(parts, ignore_index=True)
     out["_m"] = out["measure_id"].map(order)
-    return out.sort_values(["_case", "_m"], kind="stable").drop(columns=["_case", "_m"]) \
-              .reset_index(drop=True)
+    out = out.sort_values(["case_row", "_m"], kind="stable").drop(columns="_m")
+    return out.reset_index(drop=True)
 
 
 def summary(cases: pd.DataFrame, params: Params, N: int | None = None) -> pd.DataFrame:
@@ -156,27 +158,31 @@ def write_outputs(review, params: Params, out_dir: Path | str,
                   fig_dir: Path | str | None = None, figures: bool = True) -> list[Path]:
     """Compute the timescale summary and figure of a review and write them to ``out_dir``.
 
-    Per-case results (which carry case_id) are not written. Returns the paths
-    written; [] when the review has no case_audit table.
+    Per-case results (case-level data) are not written. The figure goes to
+    ``fig_dir`` (default ``out_dir/figures``); ``figures=False`` skips it.
+    Returns the paths written; [] when the review has no case_audit table (or
+    one with no rows).
     """
     ca = review.table("case_audit")
-    if ca is None:
+    if ca is None or ca.empty:
         return []
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cases = case_timescales(ca, review.meta["census_date"], params)
     sm = summary(cases, params, N=review.meta.get("cp_population"))
     written = [_write_csv(sm, out_dir / "timescales__summary.csv")]
+    if not figures:
+        return written
     items = "; ".join(
         (f"{r.label}: {r.met_pct:.0f}% ({r.met_n} of {r.due_n} due, 95% interval "
          f"{r.ci_low_pct:.0f} to {r.ci_high_pct:.0f})" if r.due_n else f"{r.label}: none due")
         + (f", {r.not_yet_due_n} not yet due" if r.not_yet_due_n else "")
         for r in sm.itertuples())
     fig = fg.pct_bar_chart(sm, label="short_label", value="met_pct", low="ci_low_pct",
-                                high="ci_high_pct", n="due_n",
-                                xlabel="% of cases due that met the timescale (95% interval)")
+                           high="ci_high_pct", n="due_n",
+                           xlabel="% of cases due that met the timescale (95% interval)")
     written += fg.save_figure(
-        fig, out_dir / "figures", "timescales__summary",
+        fig, Path(fig_dir) if fig_dir is not None else out_dir / "figures", "timescales__summary",
         caption=("Share of audited cases meeting each statutory timescale, of those due by the "
                  "census date, with 95% Wilson intervals; cases not yet due are left out."),
         alt=f"Horizontal bar chart of four timescales. {items}.",

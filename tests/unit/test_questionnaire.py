@@ -185,3 +185,8 @@ def test_write_outputs_carries_no_free_text(tmp_path):
     assert summary["positive_n"].tolist() == [2, 2, 0, 2, 3]
     raw = (tmp_path / "questionnaire__question_summary.csv").read_bytes()
     assert b"\r\n" not in raw and b"66.66666666666667" in raw
+
+
+def test_write_outputs_skips_an_empty_questionnaire(tmp_path):
+    review = _Review({"teams": TEAMS, "questions": QUESTIONS, "questionnaire": RETURNS.iloc[0:0]})
+    assert qn.write_outputs(review, _params(75, 2), tmp_path) == []

@@ -155,3 +155,21 @@ def test_write_outputs_publishes_no_case_ids(tmp_path):
             text = p.read_text(encoding="utf-8")
             assert "K1" not in text and "case_id" not in text, p
     assert ts.write_outputs(_Review({}, {"census_date": CENSUS}), PARAMS, tmp_path / "x") == []
+
+
+def test_write_outputs_fig_dir_and_no_figures(tmp_path):
+    review = _Review({"case_audit": CASES}, {"census_date": CENSUS})
+    only = ts.write_outputs(review, PARAMS, tmp_path / "a", figures=False)
+    assert [p.name for p in only] == ["timescales__summary.csv"]
+    paths = ts.write_outputs(review, PARAMS, tmp_path / "b", fig_dir=tmp_path / "b" / "figures" / "case_audit")
+    assert (tmp_path / "b" / "figures" / "case_audit" / "timescales__summary.svg") in paths
+    empty = _Review({"case_audit": CASES.iloc[0:0]}, {"census_date": CENSUS})
+    assert ts.write_outputs(empty, PARAMS, tmp_path / "c") == []
+
+
+def test_case_timescales_needs_no_identifiers():
+    # The analysis snapshot drops case_id (and may drop team_id): the timescales still compute.
+    cases = ts.case_timescales(CASES.drop(columns=["case_id", "team_id"]), CENSUS, PARAMS)
+    assert list(cases.columns) == ["case_row", "measure_id", "start_date", "event_date", "deadline_date",
+                                   "elapsed_working_days", "status"]
+    assert cases["case_row"].tolist() == [0] * 4 + [1] * 4 + [2] * 4

@@ -196,3 +196,16 @@ def test_write_outputs_tables(tmp_path, workforce, teams, params):
     assert teams_csv["period"].tolist() == ["2008-12"] * 3
     assert teams_csv["agency_pct"].iloc[0] == pytest.approx(100 / 6, rel=1e-12)  # unrounded
     assert b"\r\n" not in (tmp_path / "workforce__summary.csv").read_bytes()
+
+
+def test_write_outputs_figures(tmp_path, workforce, teams, params):
+    import json
+
+    paths = wf.write_outputs(_Review({"teams": teams, "workforce": workforce}), params, tmp_path)
+    names = {p.name for p in paths}
+    for stem in ("workforce__vacancy_by_team", "workforce__caseload_composition"):
+        assert {f"{stem}.png", f"{stem}.svg", f"{stem}.csv", f"{stem}.json"} <= names
+    meta = json.loads((tmp_path / "figures" / "workforce__vacancy_by_team.json").read_text())
+    # one team (A, 50%) above the 25% threshold, county 10%
+    assert "1 team is above the 25% threshold: Team A" in meta["alt"]
+    assert "County vacancy rate 10%" in meta["alt"]

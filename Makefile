@@ -1,0 +1,60 @@
+# Reproducible child protection review: one command builds, one command tests.
+# Targets are listed by `make help` (the default).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+REVIEW ?=
+export PATH := $(BIN):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export SOURCE_DATE_EPOCH ?= 1234396800
+
+.DEFAULT_GOAL := help
+.PHONY: help venv report reports validate build test test-fast dvc-yaml benchmark sample forms clean distclean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install the pinned dependencies
+
+report: $(STAMP) ## build the reviews in params.yaml with DVC (or one: make report REVIEW=<id>)
+ifeq ($(strip $(REVIEW)),)
+	$(BIN)/dvc repro
+	@echo "processed data: data/processed/<review_id>/   papers: report/_output/<review_id>/"
+else
+	$(BIN)/python -m pipeline build $(REVIEW)
+endif
+
+reports: $(STAMP) ## build every review in params.yaml (dvc repro)
+	$(BIN)/dvc repro
+
+validate: $(STAMP) ## validate one review: make validate REVIEW=<id>
+	$(BIN)/python -m pipeline validate $(or $(REVIEW),example-phase1)
+
+build: $(STAMP) ## build any review folder under data/raw without DVC: make build REVIEW=<id>
+	$(BIN)/python -m pipeline build $(or $(REVIEW),example-phase1)
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP) ## run the unit and validation tests only
+	$(BIN)/python -m pytest -q -m "not integration"
+
+dvc-yaml: $(STAMP) ## rewrite dvc.yaml from pipeline/stages.py
+	$(BIN)/python -m pipeline dvc-yaml
+
+benchmark: $(STAMP) ## time the notebooks, renders and rebuilds (figures go in the README)
+	$(BIN)/python benchmarks/run.py
+
+clean: ## remove processed data and rendered papers
+	rm -rf data/processed report/_output
+
+distclean: clean ## also remove the virtual environment
+	rm -rf $(VENV)

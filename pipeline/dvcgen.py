@@ -1,0 +1,140 @@
+"""Write ``dvc.yaml`` from the stage registry, so the two cannot disagree.
+
+Each stage fans out over the reviews in ``params.yaml`` (DVC ``foreach``) and
+declares exactly what it reads: the snapshot tables of its review, the
+``params.yaml`` sections it uses, its notebook, and the ``pipeline`` modules it
+imports (found by reading their import statements, transitively). A test checks
+that the committed ``dvc.yaml`` equals what this module writes.
+"""
+from __future__ import annotations
+
+import ast
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from pipeline.paths import PROJ_ROOT
+from pipeline.stages import ANALYSIS_ORDER, STAGES
+
+PKG = PROJ_ROOT / "pipeline"
+RAW = "data/raw/${item}"
+OUT = "data/processed/${item}"
+HEADER = "# Written by `python -m pipeline dvc-yaml` from pipeline/stages.py: do not edit by hand.\n"
+
+
+def _module_file(name: str) -> Path | None:
+    path = PKG / (name.replace(".", "/") + ".py")
+    if path.exists():
+        return path
+    init = PKG / name.replace(".", "/") / "__init__.py"
+    return init if init.exists() else None
+
+
+@lru_cache(maxsize=None)
+def imports_of(module: str) -> frozenset[str]:
+    """pipeline modules a module imports, directly or not (itself included)."""
+    path = _module_file(module)
+    if path is None:
+        return frozenset()
+    found = {module}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:  # module-level imports; lazy ones are named as roots by the stage
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline"):
+            base = node.module.removeprefix("pipeline").lstrip(".")
+            if base:
+                names.append(base)
+            else:
+                names += [a.name for a in node.names]
+            names += [f"{base}.{a.name}" for a in node.names if base]
+        elif isinstance(node, ast.Import):
+            names += [a.name.removeprefix("pipeline.") for a in node.names if a.name.startswith("pipeline.")]
+        for name in names:
+            if _module_file(name) is not None and name not in found:
+                found |= imports_of(name)
+    return frozenset(found)
+
+
+def code_deps(modules: list[str]) -> list[str]:
+    files: set[str] = set()
+    for module in modules:
+        for name in imports_of(module):
+            path = _module_file(name)
+            rel = path.relative_to(PROJ_ROOT).as_posix()
+            if path.name == "__init__.py" and path.parent.name == "contract":
+                rel = "pipeline/contract"
+            files.add(rel)
+    files.discard("pipeline/__init__.py")
+    return sorted(files)
+
+
+def validate_stage() -> dict:
+    return {
+        "foreach": "${reviews}",
+        "do": {
+            "cmd": "python -m pipeline validate ${item}",
+            "deps": [RAW] + code_deps(["cli", "load", "validate", "snapshot"]),
+            "outs": [{f"{OUT}/validation__issues.csv": {"cache": False}},
+                     {f"{OUT}/_tables": {"cache": False}}],
+        },
+    }
+
+
+def analysis_stage(name: str) -> dict:
+    stage = STAGES[name]
+    deps = [stage.notebook, f"{OUT}/_tables/review.json"]
+    deps += [f"{OUT}/_tables/{t}.parquet" for t in stage.tables]
+    deps += [f"{OUT}/{f}" for f in stage.reads]
+    deps += code_deps(["notebooks", "snapshot", *stage.modules])
+    outs = [{f"{OUT}/{f}": {"cache": False}} for f in (*stage.outputs, stage.status_file)]
+    outs.append({f"{OUT}/{stage.figure_dir}": {"cache": False}})
+    outs.append({f"{OUT}/notebooks/{name}.ipynb": {"cache": False}})
+    return {
+        "foreach": "${reviews}",
+        "do": {
+            "cmd": f"python -m pipeline notebook {name} ${{item}}",
+            "deps": deps,
+            "params": list(stage.params),
+            "outs": outs,
+        },
+    }
+
+
+def render_stage() -> dict | None:
+    """The render stage, once pipeline.report exists (issue: the Board paper)."""
+    try:
+        from pipeline import report
+    except ImportError:
+        return None
+    return report.dvc_stage(code_deps)
+
+
+def dvc_yaml() -> str:
+    stages = {"validate": validate_stage()}
+    for name in ANALYSIS_ORDER:
+        stages[name] = analysis_stage(name)
+    render = render_stage()
+    if render:
+        stages["render"] = render
+    doc = {"vars": ["params.yaml"], "stages": stages}
+    return HEADER + yaml.safe_dump(doc, sort_keys=False, width=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    text = dvc_yaml()
+    target = PROJ_ROOT / "dvc.yaml"
+    if argv and argv[0] == "--check":
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            print("dvc.yaml is out of date: run python -m pipeline dvc-yaml")
+            return 1
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target.relative_to(PROJ_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
