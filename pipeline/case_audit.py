@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sps
 
+from pipeline.outputs import write_csv
 from pipeline import figures as fg
 from pipeline import stats
 from pipeline.params import Params
@@ -36,10 +37,6 @@ HIGH_RISK_FLAGS = ("interim_care_order_at_home", "police_investigation_open", "l
 RECORD_SOURCES = ("ics_only", "ics_and_paper")
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """The shared deterministic CSV writer (unrounded floats, LF line ends)."""
-    df.to_csv(path, index=False, lineterminator="\n")
-    return path
 
 
 def _answer_counts(case_audit: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataFrame:
@@ -284,7 +281,7 @@ def write_outputs(review, params: Params, out_dir: Path | str,
         "case_audit__not_evidenced_by_source": not_evidenced_by_source(ca, criteria, confidence=conf),
         "case_audit__precision": precision(len(ca), N, confidence=conf),
     }
-    written = [_write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
+    written = [write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
     if figures:
         written += _write_figures(tables, Path(fig_dir) if fig_dir is not None else out_dir / "figures")
     return written

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.outputs import write_csv
 from pipeline.params import Params
 
 RAG_ORDER = {"green": 0, "amber": 1, "red": 2}
@@ -312,10 +313,14 @@ def _summary(review, source: str, given, out_dir: Path, params: Params) -> pd.Da
     )
 
 
+NEEDS = ("evidence_map",)
+
+
 def write_outputs(
     review,
     params: Params,
     out_dir: Path | str,
+    fig_dir: Path | str | None = None,
     question_summary: pd.DataFrame | None = None,
     criterion_compliance: pd.DataFrame | None = None,
     timescale_summary: pd.DataFrame | None = None,
@@ -353,6 +358,6 @@ def write_outputs(
         monitoring_measures=tables["monitoring"],
     )
     paths = [out_dir / "findings__matrix.csv", out_dir / "findings__by_finding.csv"]
-    matrix.to_csv(paths[0], index=False, lineterminator="\n")
-    by_finding(matrix).to_csv(paths[1], index=False, lineterminator="\n")
+    write_csv(matrix, paths[0])
+    write_csv(by_finding(matrix), paths[1])
     return paths

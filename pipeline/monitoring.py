@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.outputs import write_csv
 from pipeline import stats
 from pipeline.params import Params
 
@@ -269,16 +270,13 @@ def area_trend_figure(areas: pd.DataFrame):
 # --------------------------------------------------------------------------- outputs
 
 
-def _to_csv(df: pd.DataFrame, path: Path) -> Path:
-    out = df.copy()
-    for col in out.columns:
-        if (col == "month" or col.endswith("_month")) and pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m")
-    out.to_csv(path, index=False, lineterminator="\n")
-    return path
 
 
-def write_outputs(review, params: Params, out_dir: Path | str, figures: bool = True) -> list[Path]:
+NEEDS = ("monitoring",)
+
+
+def write_outputs(review, params: Params, out_dir: Path | str, fig_dir: Path | str | None = None,
+                  figures: bool = True) -> list[Path]:
     """Write the monitoring tables (and figures) of a review; [] when it has no monitoring table."""
     monitoring = review.table("monitoring")
     if monitoring is None or monitoring.empty:
@@ -288,10 +286,10 @@ def write_outputs(review, params: Params, out_dir: Path | str, figures: bool = T
     county = county_table(monitoring, params, review.meta.get("child_population"))
     areas = area_table(monitoring)
     written = [
-        _to_csv(county, out_dir / "monitoring__county.csv"),
-        _to_csv(areas, out_dir / "monitoring__areas.csv"),
-        _to_csv(measures_table(county), out_dir / "monitoring__measures.csv"),
-        _to_csv(signals_table(county), out_dir / "monitoring__signals.csv"),
+        write_csv(county, out_dir / "monitoring__county.csv"),
+        write_csv(areas, out_dir / "monitoring__areas.csv"),
+        write_csv(measures_table(county), out_dir / "monitoring__measures.csv"),
+        write_csv(signals_table(county), out_dir / "monitoring__signals.csv"),
     ]
     if figures and len(county) >= 2:
         from pipeline import figures as fg
@@ -301,6 +299,6 @@ def write_outputs(review, params: Params, out_dir: Path | str, figures: bool = T
             figs.append(("monitoring__cpp_open_by_area", area_trend_figure(areas)))
         for name, (fig, caption, alt, data) in figs:
             data = data.assign(month=data["month"].dt.strftime("%Y-%m"))
-            paths = fg.save_figure(fig, out_dir / "figures", name, caption=caption, alt=alt, data=data)
+            paths = fg.save_figure(fig, Path(fig_dir) if fig_dir else out_dir / "figures", name, caption=caption, alt=alt, data=data)
             written += list(paths.values())
     return written

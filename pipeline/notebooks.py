@@ -95,7 +95,7 @@ def run_notebook(stage_name: str, review_id: str) -> Path:
     out_dir = processed_dir(review_id) / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / source.name
-    tmp = out_dir / f".{source.name}.running"
+    tmp = out_dir / f".running.{source.name}"
     env_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "Agg"
     try:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.outputs import write_csv
 from pipeline import figures as fg
 from pipeline.params import Params
 
@@ -38,10 +39,6 @@ SCALE_CODES: dict[str, tuple[str, ...]] = {
 NA_CODE = "na"
 POSITIVE_CODES = frozenset({"strongly_agree", "agree", "yes"})
 
-def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """The shared deterministic CSV writer (unrounded floats, LF line ends)."""
-    df.to_csv(path, index=False, lineterminator="\n")
-    return path
 
 
 def response_codes(questions: pd.DataFrame) -> list[str]:
@@ -245,7 +242,7 @@ def write_outputs(review, params: Params, out_dir: Path | str,
         "questionnaire__pressures": pressures,
         "questionnaire__team_pressures": team_pressures(long, pressures, params),
     }
-    written = [_write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
+    written = [write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
     if figures:
         written += _write_figures(tables, questions, params,
                                   Path(fig_dir) if fig_dir is not None else out_dir / "figures")

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.outputs import write_csv
 from pipeline import figures as fg
 from pipeline import stats
 from pipeline.params import Params
@@ -56,10 +57,6 @@ _SHORT = {
 STATUSES = ("met", "not_met", "not_yet_due")
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """The shared deterministic CSV writer (unrounded floats, LF line ends)."""
-    df.to_csv(path, index=False, lineterminator="\n")
-    return path
 
 
 def _limit_text(limit) -> str:
@@ -170,7 +167,7 @@ def write_outputs(review, params: Params, out_dir: Path | str,
     out_dir.mkdir(parents=True, exist_ok=True)
     cases = case_timescales(ca, review.meta["census_date"], params)
     sm = summary(cases, params, N=review.meta.get("cp_population"))
-    written = [_write_csv(sm, out_dir / "timescales__summary.csv")]
+    written = [write_csv(sm, out_dir / "timescales__summary.csv")]
     if not figures:
         return written
     items = "; ".join(

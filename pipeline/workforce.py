@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.outputs import write_csv
 from pipeline.params import Params
 
 #: The FTE and case columns summed before any ratio is taken.
@@ -314,16 +315,13 @@ def caseload_figure(team_tbl: pd.DataFrame):
 # --------------------------------------------------------------------------- outputs
 
 
-def _to_csv(df: pd.DataFrame, path: Path) -> Path:
-    out = df.copy()
-    for col in ("period", "month"):
-        if col in out and pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m")
-    out.to_csv(path, index=False, lineterminator="\n")
-    return path
 
 
-def write_outputs(review, params: Params, out_dir: Path | str, figures: bool = True) -> list[Path]:
+NEEDS = ("teams", "workforce")
+
+
+def write_outputs(review, params: Params, out_dir: Path | str, fig_dir: Path | str | None = None,
+                  figures: bool = True) -> list[Path]:
     """Write the workforce tables (and figures) of a review; [] when it has no workforce table."""
     workforce = review.table("workforce")
     teams = review.table("teams")
@@ -333,10 +331,10 @@ def write_outputs(review, params: Params, out_dir: Path | str, figures: bool = T
     out_dir.mkdir(parents=True, exist_ok=True)
     teams_tbl = team_table(workforce, teams, params)
     written = [
-        _to_csv(teams_tbl, out_dir / "workforce__teams.csv"),
-        _to_csv(summary_table(workforce, teams, params), out_dir / "workforce__summary.csv"),
-        _to_csv(trend_table(workforce, teams, params), out_dir / "workforce__trend.csv"),
-        _to_csv(measures_table(workforce, teams, params), out_dir / "workforce__measures.csv"),
+        write_csv(teams_tbl, out_dir / "workforce__teams.csv"),
+        write_csv(summary_table(workforce, teams, params), out_dir / "workforce__summary.csv"),
+        write_csv(trend_table(workforce, teams, params), out_dir / "workforce__trend.csv"),
+        write_csv(measures_table(workforce, teams, params), out_dir / "workforce__measures.csv"),
     ]
     if figures:
         from pipeline import figures as fg
@@ -345,6 +343,6 @@ def write_outputs(review, params: Params, out_dir: Path | str, figures: bool = T
             ("workforce__vacancy_by_team", vacancy_figure(teams_tbl, params)),
             ("workforce__caseload_composition", caseload_figure(teams_tbl)),
         ]:
-            paths = fg.save_figure(fig, out_dir / "figures", name, caption=caption, alt=alt, data=data)
+            paths = fg.save_figure(fig, Path(fig_dir) if fig_dir else out_dir / "figures", name, caption=caption, alt=alt, data=data)
             written += list(paths.values())
     return written
