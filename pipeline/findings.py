@@ -290,27 +290,23 @@ _ID_COLUMNS = {"question_id": str, "criterion_id": str, "measure_id": str, "meas
 
 
 def _summary(review, source: str, given, out_dir: Path, params: Params) -> pd.DataFrame | None:
-    """The summary table of a source: given, else read from out_dir; None when the raw table is absent."""
+    """The summary table of a source: given, else read from out_dir; None when the review lacks its table.
+
+    Whether the review has the table is read from ``review.present`` (every
+    table of the review, though the findings stage opens only its own); a
+    summary the other stage wrote as skipped also counts as no data.
+    """
     file, raw = SOURCE_FILES[source]
-    if review.table(raw) is None:
+    if raw not in review.present:
         return None
     if given is not None:
         return given
     path = out_dir / file
-    if path.exists():
-        return pd.read_csv(path, dtype=_ID_COLUMNS)
-    if source == "workforce":  # cheap and ours: compute rather than fail
-        from pipeline import workforce
-
-        return workforce.measures_table(review.table("workforce"), review.table("teams"), params)
-    if source == "monitoring":
-        from pipeline import monitoring
-
-        county = monitoring.county_table(review.table("monitoring"), params)
-        return monitoring.measures_table(county)
-    raise FileNotFoundError(
-        f"findings: {path} is missing; run the {source} analysis of {review.review_id} first"
-    )
+    if not path.exists():
+        raise FileNotFoundError(
+            f"findings: {path} is missing; run the {source} analysis of {review.review_id} first")
+    table = pd.read_csv(path, dtype=_ID_COLUMNS)
+    return None if "skipped_reason" in table.columns else table
 
 
 NEEDS = ("evidence_map",)

@@ -22,6 +22,11 @@ class Review:
     tables: dict[str, pd.DataFrame]
     issues: list[Issue] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    present: tuple[str, ...] = ()  # every table the review has (a snapshot may open only some)
+
+    def __post_init__(self):
+        if not self.present:
+            self.present = tuple(self.tables)
 
     def table(self, name: str) -> pd.DataFrame | None:
         """The typed table without provenance columns, or None when absent."""

@@ -74,4 +74,4 @@ def open_review(review_id: str, tables: list[str] | None = None, base: Path | No
             meta[key] = pd.Timestamp(meta[key])
     wanted = [t for t in doc["tables"] if tables is None or t in tables]
     frames = {t: pd.read_parquet(folder / f"{t}.parquet") for t in wanted}
-    return Review(review_id, raw_dir(review_id), meta, frames, [], [])
+    return Review(review_id, raw_dir(review_id), meta, frames, [], [], present=tuple(doc["tables"]))

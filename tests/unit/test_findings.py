@@ -200,12 +200,10 @@ def test_by_finding(params, summaries):
     assert_frame_equal(got[expected.columns], expected)
 
 
-class _Review:
-    def __init__(self, tables, meta):
-        self.tables, self.meta, self.review_id = tables, meta, "t"
+def _Review(tables, meta):
+    from pipeline.review import Review
 
-    def table(self, name):
-        return self.tables.get(name)
+    return Review("t", None, meta, tables)
 
 
 def test_write_outputs_reads_summaries(tmp_path, params, summaries):
