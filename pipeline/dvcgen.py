@@ -89,7 +89,8 @@ def analysis_stage(name: str) -> dict:
     deps += [f"{OUT}/{f}" for f in stage.reads]
     deps += code_deps(["notebooks", "snapshot", *stage.modules])
     outs = [{f"{OUT}/{f}": {"cache": False}} for f in (*stage.outputs, stage.status_file)]
-    outs.append({f"{OUT}/{stage.figure_dir}": {"cache": False}})
+    if stage.has_figures:
+        outs.append({f"{OUT}/{stage.figure_dir}": {"cache": False}})
     outs.append({f"{OUT}/notebooks/{name}.ipynb": {"cache": False}})
     return {
         "foreach": "${reviews}",

@@ -41,7 +41,8 @@ def start(review_id: str, stage_name: str):
     stage = STAGES[stage_name]
     review = open_review(review_id, tables=list(stage.tables))
     out = processed_dir(review_id)
-    (out / stage.figure_dir).mkdir(parents=True, exist_ok=True)
+    if stage.has_figures:
+        (out / stage.figure_dir).mkdir(parents=True, exist_ok=True)
     return review, params(), out
 
 
@@ -106,7 +107,7 @@ def run_notebook(stage_name: str, review_id: str) -> Path:
     except PapermillExecutionError as exc:
         shutil.move(tmp, out_dir / f"{source.stem}.failed.ipynb") if tmp.exists() else None
         raise NotebookFailed(
-            f"notebook {source.relative_to(PROJ_ROOT)} failed for review {review_id!r} in cell "
+            f"notebook {source.name} failed for review {review_id!r} in cell "
             f"{exc.cell_index} (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}") from None
     finally:
         if env_backend is None:

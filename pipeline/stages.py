@@ -19,6 +19,7 @@ class Stage:
     outputs: tuple[str, ...]          # CSV tables written into data/processed/<id>/
     needs: tuple[str, ...] = ()       # stages whose outputs it reads
     reads: tuple[str, ...] = ()       # their files it reads
+    has_figures: bool = True
 
     @property
     def notebook(self) -> str:
@@ -78,6 +79,7 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
         tables=("evidence_map", "recommendations"),
         params=("ratings",),
         outputs=("findings__matrix.csv", "findings__by_finding.csv"),
+        has_figures=False,
         needs=("questionnaire", "case_audit", "workforce", "monitoring"),
         reads=("questionnaire__question_summary.csv", "case_audit__criterion_compliance.csv",
                "timescales__summary.csv", "workforce__measures.csv", "monitoring__measures.csv",
