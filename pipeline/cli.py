@@ -166,3 +166,91 @@ COMMANDS = {
     "build": (_setup_build, _build),
     "generate": (_setup_generate, _generate),
 }
+
+
+def _setup_sample(p):
+    """plan and draw the case-audit sample from case_population (auditors' list, never for a report)"""
+    p.add_argument("review_id")
+    p.add_argument("--margin", type=float, default=None,
+                   help="95%% margin of error in percentage points (default: params.yaml sample.margin_pct)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: params.yaml sample.seed)")
+
+
+def _sample(args) -> int:
+    from pipeline import sample
+    from pipeline.params import params
+
+    prm = params()
+    margin = prm.sample.margin_pct if args.margin is None else args.margin
+    seed = prm.sample.seed if args.seed is None else args.seed
+    try:
+        review, other = sample.load_for(args.review_id, ("teams", "case_population"))
+    except ValidationFailed as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    except LookupError as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    try:
+        sp = sample.plan_sample(review.table("case_population"), review.table("teams"), margin, seed,
+                                confidence=prm.intervals.confidence)
+    except ValueError as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    paths = sample.write_sample(sp, sample.sample_dir(args.review_id), review_id=args.review_id,
+                                census_date=review.meta.get("census_date"))
+    print(sample.summary(sp, args.review_id))
+    cp = review.meta.get("cp_population")
+    if cp is not None and cp != sp.plan["population_n"]:
+        print(f"  note: review.yml cp_population is {cp:,} but case_population has "
+              f"{sp.plan['population_n']:,} cases; the sample is sized on case_population")
+    if other:
+        print(f"  note: the review has {other} error(s) in other tables; "
+              f"`python -m pipeline validate {args.review_id}` lists them")
+    rel = {k: (v.relative_to(PROJ_ROOT) if v.is_relative_to(PROJ_ROOT) else v) for k, v in paths.items()}
+    print(f"sample list (case ids: for the auditors only, never for a report): {rel['cases']}")
+    print(f"plan and strata (counts only, for the methodology annex): {rel['plan']}, {rel['strata']}")
+    return 0
+
+
+def _setup_forms(p):
+    """write blank Excel forms (case audit, questionnaire) made from the contract and the review's banks"""
+    p.add_argument("review_id")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the workbooks (default data/processed/<review_id>/forms/)")
+
+
+def _forms(args) -> int:
+    from pipeline import forms, sample
+
+    try:
+        review, other = sample.load_for(args.review_id, ("teams",))
+    except (ValidationFailed, LookupError) as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    banks = {"audit_criteria", "questions"}
+    bad = [i for i in review.issues if i.severity == "error" and i.table in banks]
+    if bad:
+        print(f"ERROR: {ValidationFailed(args.review_id, bad)}")
+        return 1
+    cases = sample.read_sample_cases(args.review_id)
+    out = args.out or processed_dir(args.review_id) / forms.FORMS_SUBDIR
+    written = forms.write_forms(review, out, sample=cases)
+    if not written:
+        print(f"ERROR: review {args.review_id!r} has neither audit_criteria nor questions: no form to make")
+        return 1
+    for name, path in written.items():
+        path = path.resolve()
+        shown = path.relative_to(PROJ_ROOT) if path.is_relative_to(PROJ_ROOT) else path
+        print(f"{name} form: {shown}")
+    if "case_audit" in written:
+        print(f"  case audit pre-filled with {len(cases):,} sampled cases" if cases is not None
+              else f"  case audit not pre-filled: no sample drawn (`python -m pipeline sample {args.review_id}`)")
+    if "questionnaire" in written:
+        print(f"  questionnaire pre-filled with {len(review.table('teams')):,} teams")
+    print("  completed workbooks go into data/raw/" + args.review_id + "/ (several are combined)")
+    return 0
+
+
+COMMANDS["sample"] = (_setup_sample, _sample)
+COMMANDS["forms"] = (_setup_forms, _forms)

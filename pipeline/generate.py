@@ -54,7 +54,7 @@ _STREAM = {
 
 # England and Wales bank holidays of the years the example covers.
 _BANK_HOLIDAYS = np.array(
-    sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2011))),
+    sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2014))),
     dtype="datetime64[D]",
 )
 
@@ -245,7 +245,7 @@ def make_monitoring(targets: dict, seed: int) -> pd.DataFrame:
 
 
 def make_workforce(teams: pd.DataFrame, monitoring: pd.DataFrame, targets: dict,
-                   seed: int) -> pd.DataFrame:
+                   seed: int, pressured: pd.DataFrame | None = None) -> pd.DataFrame:
     """Quarterly snapshots per team, in half-FTE units so the sums are exact.
 
     Latest period: vacancies (established - in post, never negative) sum to
@@ -258,7 +258,7 @@ def make_workforce(teams: pd.DataFrame, monitoring: pd.DataFrame, targets: dict,
     rng = _rng(seed, "workforce")
     wt = targets["workforce"]
     types = _read_csv("team_types.csv").set_index("team_type")
-    pressured = _read_csv("pressured_teams.csv")
+    pressured = _read_csv("pressured_teams.csv") if pressured is None else pressured
     high = set(zip(pressured.loc[pressured["high_vacancy"] == "yes", "district"],
                    pressured.loc[pressured["high_vacancy"] == "yes", "team_type"]))
     is_high = np.array([(d, t) in high for d, t in zip(teams["district"], teams["team_type"])])
@@ -287,7 +287,11 @@ def make_workforce(teams: pd.DataFrame, monitoring: pd.DataFrame, targets: dict,
         if p == len(periods) - 1:
             vac_p = vac
         else:
-            vac_p = _allocate(vac_totals[p], vac + 1.0, vac)
+            # an earlier quarter with fewer vacancies than the latest keeps each
+            # team at or below its latest (a worsening year, as phase 1); one
+            # with more lets teams go up to a third of their posts
+            cap = vac if vac_totals[p] <= vac.sum() else np.maximum(vac, (est * 0.33).astype(np.int64))
+            vac_p = _allocate(vac_totals[p], vac + 1.0, cap)
         agency = _allocate(int(round(vac_totals[p] * wt["agency_fte_latest"] / wt["vacancy_fte_latest"])),
                            vac_p + 0.5, vac_p)
         in_post = est - vac_p
@@ -446,8 +450,10 @@ def make_audit_criteria() -> pd.DataFrame:
     return _read_csv("criteria.csv")[["criterion_id", "text", "domain", "reference"]]
 
 
-def make_case_audit(population: pd.DataFrame, targets: dict, seed: int) -> pd.DataFrame:
-    """The completed forms of 50 audited cases drawn from the population.
+def make_case_audit(population: pd.DataFrame, targets: dict, seed: int,
+                    criteria: pd.DataFrame | None = None,
+                    auditors: list[str] | None = None) -> pd.DataFrame:
+    """The completed forms of the audited cases (50 in phase 1) drawn from the population.
 
     Dates respect the contract's order rules; most Working Together timescales
     are met and some are not; cases whose first review is not due by the census
@@ -458,8 +464,9 @@ def make_case_audit(population: pd.DataFrame, targets: dict, seed: int) -> pd.Da
     at = targets["case_audit"]
     census = _day(targets["census_date"])
     a_from, a_to = _day(at["audit_from"]), _day(at["audit_to"])
-    crit = _read_csv("criteria.csv")
-    auditors = _read_csv("auditors.csv")["auditor"].tolist()
+    crit = _read_csv("criteria.csv") if criteria is None else criteria
+    auditors = _read_csv("auditors.csv")["auditor"].tolist() if auditors is None else list(auditors)
+    n_late_icpc, n_late_cg, n_late_visit = at.get("late", (7, 5, 6))
 
     # the sample: high-risk cases first, the rest from the others; plans that
     # began at least a month before the audit window
@@ -481,10 +488,10 @@ def make_case_audit(population: pd.DataFrame, targets: dict, seed: int) -> pd.Da
         return z
 
     ics_only = flags(at["ics_only_cases"])
-    late_icpc = flags(7)
-    late_cg, missing_cg = flags(5), np.zeros(m, dtype=bool)
+    late_icpc = flags(n_late_icpc)
+    late_cg, missing_cg = flags(n_late_cg), np.zeros(m, dtype=bool)
     missing_cg[rng.choice(np.flatnonzero(~late_cg), 1)] = True
-    late_visit = flags(6)
+    late_visit = flags(n_late_visit)
     good_sup = flags(at["good_supervision_cases"])
     good_overall = np.zeros(m, dtype=bool)
     gs, ws = np.flatnonzero(good_sup), np.flatnonzero(~good_sup)

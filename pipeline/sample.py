@@ -229,3 +229,29 @@ def summary(sp: SamplePlan, review_id: str) -> str:
         f"seed {p['seed']}",
     ]
     return "\n".join(lines)
+
+
+def load_for(review_id: str, needs: tuple[str, ...], folder: Path | None = None):
+    """Load a review for planning, stopping only on errors in the tables ``needs``.
+
+    Sampling and forms come before the returns exist, so a review still
+    missing, say, its evidence_map can have its sample drawn. Errors in the
+    needed tables, in review.yml or in a file that cannot be read at all stop
+    with ``ValidationFailed`` (carrying just those errors); a needed table that
+    is absent raises ``LookupError``. Returns the Review and the number of
+    errors found in other tables.
+    """
+    from pipeline.issues import ERROR, ValidationFailed
+    from pipeline.load import load_review
+
+    review = load_review(review_id, folder, strict=False)
+    blocking = [i for i in review.issues
+                if i.severity == ERROR and (i.table in needs or i.table in ("", "review"))]
+    if blocking:
+        raise ValidationFailed(review_id, blocking)
+    absent = [t for t in needs if review.table(t) is None]
+    if absent:
+        raise LookupError(f"review {review_id!r} has no {', '.join(absent)} table "
+                          f"(a {absent[0]}.csv or a sheet {absent[0]!r} in data/raw/{review_id}/)")
+    other = sum(1 for i in review.issues if i.severity == ERROR) - len(blocking)
+    return review, other

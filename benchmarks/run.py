@@ -1,0 +1,128 @@
+"""Benchmarks: what the README claims about speed is measured here.
+
+    .venv/bin/python benchmarks/run.py [notebooks] [render] [rebuild] [--review ID] [--repeat N]
+
+notebooks  executing every analysis notebook of a review with Papermill (as
+           `python -m pipeline build --no-render` does, two at a time), against
+           one Python process computing the same tables and figures without
+           notebooks
+render     rendering the Board paper in all four formats (when pipeline.report exists)
+rebuild    DVC: cold build of every review in params.yaml, a no-op `make report`,
+           and a rebuild after one raw table of one review changes (run on a copy
+           of the repository in a temporary folder, never on the working tree)
+
+Prints a Markdown table of wall times (best of --repeat runs) with the machine's
+core count, ready to paste into the README. No test asserts on these times.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_notebooks(review_id: str, repeat: int) -> list[tuple[str, float]]:
+    from pipeline import cli
+    from pipeline.notebooks import run_stage
+    from pipeline.params import params
+    from pipeline.paths import processed_dir
+    from pipeline.snapshot import open_review
+    from pipeline.stages import ANALYSIS_ORDER, STAGES
+
+    cli.run_validate(review_id, quiet=True)
+    notebooks = _best(lambda: cli.build(review_id, jobs=2, render=False), repeat)
+
+    def in_process():
+        out = processed_dir(review_id)
+        for name in ANALYSIS_ORDER:
+            review = open_review(review_id, tables=list(STAGES[name].tables))
+            run_stage(review, params(), out, name)
+
+    plain = _best(in_process, repeat)
+    return [
+        (f"all notebooks of {review_id} via Papermill (2 at a time)", notebooks),
+        (f"same tables and figures in one Python process, no notebooks", plain),
+        ("ratio notebooks / one process", notebooks / plain),
+    ]
+
+
+def bench_render(review_id: str, repeat: int) -> list[tuple[str, float]]:
+    try:
+        from pipeline import report
+    except ImportError:
+        return [("render: pipeline.report not available yet", float("nan"))]
+    return [(f"render the Board paper of {review_id}, four formats",
+             _best(lambda: report.render_review(review_id, quiet=True), repeat))]
+
+
+def _run(cmd: list[str], cwd: Path, env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bench_rebuild(repeat: int) -> list[tuple[str, float]]:
+    venv_bin = ROOT / ".venv" / "bin"
+    if not venv_bin.exists():
+        venv_bin = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{venv_bin}:{os.environ['PATH']}", DVC_NO_ANALYTICS="1")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "repo"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(work)], check=True)
+        (work / ".venv").symlink_to(venv_bin.parent)
+        results.append(("cold `dvc repro` of every review in params.yaml", _run(["dvc", "repro"], work, env)))
+        noop = min(_run(["make", "--no-print-directory", "report"], work, env) for _ in range(repeat))
+        results.append(("no-op `make report` (nothing changed)", noop))
+        teams = work / "data" / "raw" / "example-phase1" / "workforce.csv"
+        lines = teams.read_text().splitlines()
+        header, first = lines[0].split(","), lines[1].split(",")
+        col = header.index("cases_cin")
+        first[col] = str(int(first[col]) + 1)
+        lines[1] = ",".join(first)
+        teams.write_text("\n".join(lines) + "\n")
+        results.append(("rebuild after one workforce row of example-phase1 changes",
+                        _run(["dvc", "repro"], work, env)))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="*", default=["notebooks", "render", "rebuild"])
+    parser.add_argument("--review", default="example-phase1")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    rows: list[tuple[str, float]] = []
+    if "notebooks" in args.what:
+        rows += bench_notebooks(args.review, args.repeat)
+    if "render" in args.what:
+        rows += bench_render(args.review, args.repeat)
+    if "rebuild" in args.what:
+        rows += bench_rebuild(args.repeat)
+    print(f"\nMeasured on {os.cpu_count()} cores, Python {sys.version.split()[0]}, best of {args.repeat}:\n")
+    print("| measure | seconds |\n| --- | ---: |")
+    for label, value in rows:
+        shown = f"{value:.2f}" if "ratio" not in label else f"{value:.2f}x"
+        print(f"| {label} | {shown} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
