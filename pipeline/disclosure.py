@@ -195,6 +195,7 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
                    sums: Mapping[str, Sequence[str]] | None = None,
                    row_sums: Mapping[Any, Sequence[Any]] | None = None,
                    derived: Mapping[str, Sequence[str]] | None = None,
+                   keep: Sequence[str] = (),
                    threshold: tuple[int, int] = THRESHOLD) -> SuppressedTable:
     """Primary and secondary suppression of a wide table (rows x count columns).
 
@@ -210,6 +211,10 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
     rows summing to a county row).
     ``derived``: ``{column: counts it is computed from}`` -- a percentage,
     interval bound or rate is hidden in a row where any of its counts is.
+    ``keep``: count columns to hide as secondary cells only when nothing else in
+    the line can be -- typically the numerator and denominator of a headline
+    percentage, so that a zero or another count is hidden in their place. Without
+    it the rule is the standard one. It never stops a 1 to 5 being hidden.
     ``threshold``: the inclusive range of counts hidden, (1, 5) by contract.
     """
     count_cols = list(count_cols)
@@ -220,7 +225,7 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
     if not frame.index.is_unique:
         raise ValueError("row labels must be unique")
     hidden, primary = _suppress_wide(frame, count_cols, sums, dict(row_sums or {}), threshold,
-                                     locked=None)
+                                     locked=None, keep=keep)
     return _result(frame, count_cols, hidden, primary, derived)
 
 
@@ -228,6 +233,7 @@ def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str
                   total: str | None = None, group_counts: Sequence[str] = (),
                   sums: Mapping[str, Sequence[str]] | None = None,
                   derived: Mapping[str, Sequence[str]] | None = None,
+                  keep: Sequence[str] = (),
                   threshold: tuple[int, int] = THRESHOLD) -> SuppressedTable:
     """Suppression of a long table, one row per (group, category), e.g. grades.
 
@@ -239,7 +245,7 @@ def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str
     as :func:`suppress_table` (e.g. ``{"cases_n": ["graded_n", "blank_n"]}``
     with ``cases_n`` a column holding the audit sample size). A category with
     no row in a group is read as a known 0. ``derived`` is applied row by row
-    (e.g. ``{"pct": ["n", "graded_n"]}``).
+    (e.g. ``{"pct": ["n", "graded_n"]}``); ``keep`` may name group-level columns.
     """
     by = [by] if isinstance(by, str) else list(by)
     group_counts = list(dict.fromkeys(([total] if total else []) + list(group_counts)))
@@ -274,7 +280,7 @@ def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str
     if total:
         wide_sums[total] = cat_cols + wide_sums.get(total, [])
     hidden_w, primary_w = _suppress_wide(wide, cat_cols + group_counts, wide_sums, {}, threshold,
-                                         locked=locked)
+                                         locked=locked, keep=keep)
 
     cat_pos = frame[category].map(dict(zip(cats, cat_cols)))
     hidden = pd.DataFrame(False, index=frame.index, columns=[value] + group_counts)
@@ -326,7 +332,7 @@ def _result(frame, count_cols, hidden, primary, derived) -> SuppressedTable:
     return SuppressedTable(frame.copy(), mask, prim, tuple(count_cols), "public")
 
 
-def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked):
+def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked, keep=()):
     """Cells, equations and the protection loop for a wide table; boolean frames back."""
     rows = list(frame.index)
     pos = {r: i for i, r in enumerate(rows)}
@@ -341,6 +347,10 @@ def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked):
     cells = list(values.ravel())
     can_hide = list(hideable.ravel())
     is_total = [False] * len(cells)
+    unknown_keep = [k for k in keep if k not in col_of]
+    if unknown_keep:
+        raise KeyError(f"keep names columns that are not counts: {unknown_keep}")
+    kept = [c in keep for c in count_cols] * nr
     for total in sums:
         if total in col_of:
             for i in range(nr):
@@ -362,6 +372,7 @@ def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked):
         cells += list(fv)
         can_hide += [False] * nr
         is_total += [True] * nr
+        kept += [True] * nr
 
     equations: list[tuple[list[int], list[float]]] = []
     for total, parts in sums.items():
@@ -384,22 +395,24 @@ def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked):
     # An equation with a blank member is not published; it constrains nothing.
     equations = [(m, c) for m, c in equations if not np.isnan(vals[m]).any()]
     primary = np.array(can_hide) & (vals >= lo) & (vals <= hi)
-    hidden = _protect(vals, np.array(can_hide), np.array(is_total), equations, primary)
+    hidden = _protect(vals, np.array(can_hide), np.array(is_total), np.array(kept), equations,
+                      primary)
     shape = (nr, nc)
     as_frame = lambda a: pd.DataFrame(a[: nr * nc].reshape(shape), index=frame.index,  # noqa: E731
                                       columns=count_cols)
     return as_frame(hidden), as_frame(primary)
 
 
-def _pick(members, vals, hidden, can_hide, is_total):
-    """The cell to hide next in a line: smallest non-zero shown count, then a zero."""
+def _pick(members, vals, hidden, can_hide, is_total, kept):
+    """The cell to hide next in a line: smallest non-zero shown count, then a zero;
+    a kept column only when nothing else is left."""
     cands = [m for m in members if can_hide[m] and not hidden[m]]
     if not cands:
         return None
-    return min(cands, key=lambda m: (vals[m] == 0, vals[m], is_total[m], m))
+    return min(cands, key=lambda m: (kept[m], vals[m] == 0, vals[m], is_total[m], m))
 
 
-def _protect(vals, can_hide, is_total, equations, primary) -> np.ndarray:
+def _protect(vals, can_hide, is_total, kept, equations, primary) -> np.ndarray:
     hidden = primary.copy()
     while True:
         changed = True
@@ -407,7 +420,7 @@ def _protect(vals, can_hide, is_total, equations, primary) -> np.ndarray:
             changed = False
             for members, _ in equations:
                 if hidden[members].sum() == 1:
-                    m = _pick(members, vals, hidden, can_hide, is_total)
+                    m = _pick(members, vals, hidden, can_hide, is_total, kept)
                     if m is None:
                         raise DisclosureError("a hidden count is the only unknown in a line "
                                               "whose other cells cannot be hidden")
@@ -419,7 +432,7 @@ def _protect(vals, can_hide, is_total, equations, primary) -> np.ndarray:
         target = pinned[0]
         for members, _ in equations:
             if target in members:
-                m = _pick(members, vals, hidden, can_hide, is_total)
+                m = _pick(members, vals, hidden, can_hide, is_total, kept)
                 if m is not None:
                     hidden[m] = True
                     break

@@ -8,7 +8,7 @@
   ``audit_criteria``; pre-filled with the case ids and team ids of the sample
   list when ``python -m pipeline sample`` has drawn one);
 - ``questionnaire_form.xlsx``: sheet ``questionnaire`` (one row per team of
-  ``teams``, one column per question of ``questions``, free-text columns last).
+  ``teams``, one column per question of ``questions``, the comments column last).
 
 Each also has an ``Instructions`` sheet and a ``Lists`` sheet holding the
 drop-down lists; the loader ignores both, so a completed workbook can be
@@ -59,6 +59,8 @@ HINTS = {
     "respondent_role": "Your role, e.g. Team manager (kept out of every report).",
     "comments": "Free text. It is read by the review team and never copied into any output.",
 }
+#: Contract columns put after the question columns (the general comment box comes last).
+TRAILING = ("comments",)
 _HEADER_FILL = "DDEBF7"
 _REQUIRED_FILL = "FCE4D6"
 
@@ -139,11 +141,11 @@ def case_audit_columns(criteria: pd.DataFrame, spec: Contract | None = None) -> 
 
 
 def questionnaire_columns(questions: pd.DataFrame, spec: Contract | None = None) -> list[FormColumn]:
-    """The questionnaire form's columns: team and date, one per question (its scale), free text last."""
+    """The questionnaire form's columns: the contract's, one per question (its scale), comments last."""
     spec = spec or contract()
     table = spec.tables["questionnaire"]
-    first = [c for c in table.columns.values() if not c.free_text]
-    last = [c for c in table.columns.values() if c.free_text]
+    first = [c for c in table.columns.values() if c.name not in TRAILING]
+    last = [c for c in table.columns.values() if c.name in TRAILING]
     cols = [_contract_column(c, spec) for c in first]
     for r in questions.itertuples(index=False):
         note = (f"{r.question_id} ({r.theme}): {r.text}\n\nChoose "
