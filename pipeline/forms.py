@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.contract import Contract, ColumnSpec, TableSpec, contract
+from pipeline.contract import ColumnSpec, Contract, contract
 
 FORMS_SUBDIR = "forms"
 CASE_AUDIT_FORM = "case_audit_form.xlsx"

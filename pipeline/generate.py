@@ -1,4 +1,10 @@
-"""Generate the invented example review ``data/raw/example-phase1/``.
+"""Generate the invented example reviews under ``data/raw/``.
+
+``example-phase1`` (described below) is the main one. The later examples reuse
+its functions with their own lookup data in subfolders of ``example_data/``:
+``example-phase2`` (multi-agency working), ``example-phase3`` (national policy)
+and ``example-annual-2010`` .. ``-2012`` (the annual practice audits); see the
+section "the later examples" near the end.
 
 The example is modelled on Kent County Council's "Protecting Children in Kent"
 phase 1 review (Children's Champions Board, 12 February 2009). Every row is
@@ -22,7 +28,7 @@ findings matrix, the recommendations, the target figures) are data files in
 
 Usage::
 
-    python -m pipeline.generate example-phase1 [--out DIR] [--seed N]
+    python -m pipeline.generate <example-id | all> [--out DIR] [--seed N]
 """
 from __future__ import annotations
 
