@@ -47,6 +47,12 @@ test: $(STAMP) ## run the whole test suite
 test-fast: $(STAMP) ## run the unit and validation tests only
 	$(BIN)/python -m pytest -q -m "not integration"
 
+sample: $(STAMP) ## plan and draw the audit sample: make sample REVIEW=<id> [MARGIN=5]
+	$(BIN)/python -m pipeline sample $(or $(REVIEW),example-phase1) --margin $(or $(MARGIN),5)
+
+forms: $(STAMP) ## write blank Excel audit and questionnaire forms: make forms REVIEW=<id>
+	$(BIN)/python -m pipeline forms $(or $(REVIEW),example-phase1)
+
 dvc-yaml: $(STAMP) ## rewrite dvc.yaml from pipeline/stages.py
 	$(BIN)/python -m pipeline dvc-yaml
 

@@ -2,7 +2,11 @@
 
 validate <review_id>   check a review folder against the data contract
 build <review_id>      validate, run the analyses and render the papers
-generate <example>     (re)write an invented example review
+notebook <stage> <id>  execute one analysis notebook with Papermill
+sample <review_id>     plan and draw the case-audit sample from case_population
+forms <review_id>      write blank Excel forms from the contract for auditors and teams
+generate <example>     (re)write an invented example review (or all)
+dvc-yaml               write dvc.yaml from the stage registry
 """
 from __future__ import annotations
 

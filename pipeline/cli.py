@@ -10,12 +10,13 @@ from pipeline.paths import PROJ_ROOT, processed_dir, raw_dir
 ISSUES_FILE = "validation__issues.csv"
 
 
-def clear_outputs(review_id: str, keep: tuple[str, ...] = (ISSUES_FILE,)) -> None:
+def clear_outputs(review_id: str, keep: tuple[str, ...] = (ISSUES_FILE, "sample", "forms")) -> None:
     """Remove a review's processed outputs except the issue report.
 
     Called when a review has errors, so that nothing half-built or stale is left
     where a finished result would be (data contract: errors stop the build
-    before any output is written).
+    before any output is written). The auditors' sample list and blank forms
+    are kept: a bad returned workbook must not wipe the list of cases to audit.
     """
     out = processed_dir(review_id)
     if not out.exists():
@@ -124,7 +125,7 @@ def build(review_id: str, jobs: int = 2, render: bool = True) -> int:
         for stage in later:
             print(f"  ran {run_notebook(stage, review_id).relative_to(PROJ_ROOT)}")
     except NotebookFailed as exc:
-        clear_outputs(review_id, keep=(ISSUES_FILE, "notebooks"))
+        clear_outputs(review_id, keep=(ISSUES_FILE, "notebooks", "sample", "forms"))
         print(f"ERROR: {exc}")
         return 1
     print(f"processed data: {processed_dir(review_id).relative_to(PROJ_ROOT)}/")

@@ -100,12 +100,10 @@ class Contract:
         return _code_lookup(self, codes)
 
     def code_label(self, code: str) -> str:
-        """The words people see for a code: underscores read as spaces, first letter capital."""
+        """The words people see for a code: its first listed label, else its words with a capital."""
         extra = self.labels.get(code)
-        if extra and code.isupper():
+        if extra:
             return extra[0]
-        if code == "na":
-            return "N/A"
         words = code.replace("_", " ")
         return words[:1].upper() + words[1:]
 

@@ -27,7 +27,7 @@ SAMPLE = pd.DataFrame({"case_id": ["K1", "K2"], "team_id": ["T1", "T2"]})
 # real Excel dates, whole numbers as numbers, blanks left blank.
 ENTRIES = {
     "K1": {
-        "auditor": "Auditor A", "audit_date": "20/01/2009", "record_source": "Ics only",
+        "auditor": "Auditor A", "audit_date": "20/01/2009", "record_source": "ICS only",
         "age_years": 4, "category_of_abuse": "Neglect",
         "referral_date": dt.datetime(2008, 9, 1), "strategy_discussion_date": dt.datetime(2008, 9, 2),
         "s47_start_date": "03/09/2008", "icpc_date": dt.datetime(2008, 9, 20),
@@ -38,7 +38,7 @@ ENTRIES = {
         "C01": "Yes", "C02": "Not evidenced", "grade_overall": "Good",
     },
     "K2": {
-        "auditor": "Auditor B", "audit_date": "21/01/2009", "record_source": "Ics and paper",
+        "auditor": "Auditor B", "audit_date": "21/01/2009", "record_source": "ICS and paper",
         "age_years": 9, "category_of_abuse": "Physical abuse",
         "referral_date": "1/10/2008", "strategy_discussion_date": dt.datetime(2008, 10, 1),
         "s47_start_date": dt.datetime(2008, 10, 2), "icpc_date": "15/10/2008",
