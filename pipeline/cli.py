@@ -130,10 +130,8 @@ def build(review_id: str, jobs: int = 2, render: bool = True) -> int:
         return 1
     print(f"processed data: {processed_dir(review_id).relative_to(PROJ_ROOT)}/")
     if render:
-        try:
-            from pipeline import report
-        except ImportError:
-            return 0
+        from pipeline import report
+
         return report.render_review(review_id)
     return 0
 
@@ -160,7 +158,19 @@ def _dvc_yaml(args) -> int:
     return dvcgen.main(["--check"] if args.check else [])
 
 
+def _setup_render(p):
+    """render the papers of a review from its processed results"""
+    p.add_argument("review_id")
+
+
+def _render(args) -> int:
+    from pipeline import report
+
+    return report.render_review(args.review_id)
+
+
 COMMANDS = {
+    "render": (_setup_render, _render),
     "dvc-yaml": (_setup_dvc_yaml, _dvc_yaml),
     "validate": (_setup_validate, _validate),
     "notebook": (_setup_notebook, _notebook),

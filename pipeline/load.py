@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,17 +87,75 @@ def read_csv_part(path: Path, table: str) -> tuple[RawPart | None, list[Issue]]:
     text, issues = _decode(data, name, table)
     if text is None:
         return None, issues
-    try:
-        values = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                             na_filter=False, skip_blank_lines=False, engine="c")
-    except pd.errors.ParserError as exc:
-        return None, [_issue(ERROR, table, name, None, None, None, None, "csv_format",
-                             f"the file cannot be read as CSV: {exc}")]
-    except pd.errors.EmptyDataError:
-        return None, [_issue(ERROR, table, name, None, None, None, None, "empty_file",
-                             "the file has no header row")]
+    if data.startswith(b"\xef\xbb\xbf"):
+        utf8 = data[3:]
+    else:
+        try:
+            data.decode("utf-8")
+            utf8 = data
+        except UnicodeDecodeError:
+            utf8 = text.encode("utf-8")
+    del data
+    values = _read_csv_fast(utf8)
+    del utf8
+    if values is None:
+        try:
+            values = _read_csv_reference(text)
+        except pd.errors.ParserError as exc:
+            return None, [_issue(ERROR, table, name, None, None, None, None, "csv_format",
+                                 f"the file cannot be read as CSV: {exc}")]
+        except pd.errors.EmptyDataError:
+            return None, [_issue(ERROR, table, name, None, None, None, None, "empty_file",
+                                 "the file has no header row")]
+    del text
     header, body, rows = _split_header(values)
     return RawPart(table, name, None, header, body, rows), issues
+
+
+def _read_csv_reference(text: str) -> pd.DataFrame:
+    """Every cell as text, header row included: pandas' C reader, the reference behaviour."""
+    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                       na_filter=False, skip_blank_lines=False, engine="c")
+
+
+#: A CSV file whose quotes are all well formed (RFC 4180: a quoted field is the whole field,
+#: a quote inside it doubled).
+_FIELD = rb'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
+_RFC4180 = re.compile(rb"(?:%s(?:,%s)*(?:\r\n|\n|\r))*(?:%s(?:,%s)*)?" % ((_FIELD,) * 4))
+
+
+def _read_csv_fast(utf8: bytes) -> pd.DataFrame | None:
+    """The same frame as ``_read_csv_reference``, read by pyarrow (multi-threaded, no Python
+    object per cell), or None when pyarrow cannot give exactly that (ragged rows, a stray
+    quote): the caller then uses the reference reader, which reports or pads as it always has.
+
+    A property test (tests/property) checks that the two agree whenever this one answers.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if not utf8.strip(b"\r\n") or utf8[:1] in (b"\r", b"\n"):
+        return None  # no header on the first line: the reference reader decides what that means
+    if b'"' in utf8 and _RFC4180.fullmatch(utf8) is None:
+        return None  # a stray or open quote: the two readers disagree on those; use the reference
+    first = utf8[: utf8.find(b"\n") if b"\n" in utf8[:1 << 20] else 1 << 20]
+    width = first.count(b",") + first.count(b"\r") + 1
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows == 0 or any(not pa.types.is_string(t) for t in table.schema.types):
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(frame.shape[1])
+    return frame
 
 
 def read_workbook(path: Path, tables: set[str]) -> tuple[list[RawPart], list[Issue], set[str]]:
@@ -275,8 +334,26 @@ def to_text(series: pd.Series) -> pd.Series:
     if series.dtype == object:
         out = series.map(one)
     else:
-        out = series.astype(str).str.strip().replace("", None)
+        stripped = _py_strip(series)
+        out = stripped.where(stripped.notna() & stripped.ne(""), None)
     return out.astype(object)
+
+
+#: The characters Python's str.strip() removes (str.isspace), which Arrow's own
+#: whitespace trim does not quite match (it keeps U+001C..U+001F).
+_PY_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+def _py_strip(series: pd.Series) -> pd.Series:
+    """``str.strip()`` of every cell of a text column, vectorised (Arrow), blank kept as ''."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(series.astype("str").array, type=pa.large_string()) if series.dtype != "str" \
+        else pa.array(series.array)
+    out = pc.utf8_trim(arr, characters=_PY_WHITESPACE)
+    return pd.Series(pd.array(out.cast(pa.large_string()) if out.type != pa.large_string() else out,
+                              dtype=pd.StringDtype("pyarrow", na_value=np.nan)), index=series.index)
 
 
 _ISO = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?(?:\.0+)?)?$"
@@ -410,11 +487,78 @@ def _columns_of(part: RawPart, spec: TableSpec, bank_ids: list[str] | None, issu
     return mapping
 
 
+def _is_blank_value(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _blank_cells(col: pd.Series) -> np.ndarray:
+    """True where a cell is blank (missing, or only spaces), decided once per distinct value."""
+    if col.dtype == object:
+        return np.fromiter((_is_blank_value(v) for v in col), dtype=bool, count=len(col))
+    stripped = _py_strip(col)
+    return (stripped.isna() | stripped.eq("")).to_numpy(dtype=bool)
+
+
+def _as_objects(uniques) -> np.ndarray:
+    """Distinct values of a factorised column as a numpy array of Python objects (fast for Arrow strings)."""
+    return np.asarray(uniques.to_numpy(dtype=object), dtype=object)
+
+
 def _blank_row_mask(frame: pd.DataFrame) -> pd.Series:
-    if frame.shape[1] == 0:
-        return pd.Series(True, index=frame.index)
-    return frame.apply(lambda col: col.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v))
-                                           or (isinstance(v, str) and not v.strip()))).all(axis=1)
+    mask = np.ones(len(frame), dtype=bool)
+    for pos in frame.columns:
+        if not mask.any():
+            break
+        mask &= _blank_cells(frame[pos])
+    return pd.Series(mask, index=frame.index)
+
+
+def _type_cells(values: pd.Series, kind: str, codes: str | None,
+                spec_all: Contract) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Text, typed value and rule broken (None when readable) of each cell of one column."""
+    text = to_text(values)
+    excel_err = text.isin(EXCEL_ERRORS)
+    no_rule = pd.Series(None, index=text.index, dtype=object)
+    if kind == "date":
+        parsed, rule = parse_dates(values.where(~excel_err, None))
+    elif kind == "month":
+        parsed, rule = parse_months(values.where(~excel_err, None))
+    elif kind == "integer":
+        parsed, rule = parse_integers(text.where(~excel_err, None))
+    elif kind == "number":
+        parsed, rule = parse_numbers(text.where(~excel_err, None))
+    elif kind == "code":
+        if codes is None:  # a wide column whose scale is unknown: reported on the bank
+            parsed, rule = text.astype("str"), no_rule
+        else:
+            parsed, rule = parse_codes(text.where(~excel_err, None), spec_all.code_lookup(codes))
+    else:
+        parsed, rule = text.where(~excel_err, None).astype("str"), no_rule
+    rule = rule.where(~excel_err, "excel_error")
+    return text, parsed, rule
+
+
+def _by_distinct_value(values: pd.Series, fn) -> tuple[pd.Series, ...]:
+    """Apply a cell-by-cell function ``fn`` (Series -> Series, ...) once per distinct value.
+
+    A column of a million audit rows holds a few thousand distinct dates and a
+    handful of codes, so the per-cell Python work of reading them is done on
+    those and spread back over the rows. Text columns (CSV) are factorised;
+    object columns (workbook cells: str, float, int, bool, datetime side by
+    side) are not, because factorising would merge True, 1 and 1.0.
+    """
+    if values.dtype == object:
+        return fn(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(np.append(_as_objects(uniques), None), dtype=object)
+    results = fn(distinct)
+    take = np.where(codes < 0, len(uniques), codes)
+    out = []
+    for res in results:
+        picked = res.take(take)
+        picked.index = values.index
+        out.append(picked)
+    return tuple(out)
 
 
 def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
@@ -466,32 +610,17 @@ def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
             if col is not None and col.default is not None:
                 typed[name] = col.default
             continue
-        values = raw[name]
-        text = to_text(values)
-        excel_err = text.isin(EXCEL_ERRORS)
         kind = col.type if col else "code"
-        if kind == "date":
-            parsed, rule = parse_dates(values.where(~excel_err, None))
-        elif kind == "month":
-            parsed, rule = parse_months(values.where(~excel_err, None))
-        elif kind == "integer":
-            parsed, rule = parse_integers(text.where(~excel_err, None))
-        elif kind == "number":
-            parsed, rule = parse_numbers(text.where(~excel_err, None))
-        elif kind == "code":
-            codes = col.codes if col else code_of_wide.get(name)
-            if codes is None:  # a wide column whose scale is unknown: reported on the bank
-                parsed, rule = text.astype("str"), pd.Series(None, index=text.index, dtype=object)
-            else:
-                parsed, rule = parse_codes(text.where(~excel_err, None), spec_all.code_lookup(codes))
+        codes = (col.codes if col else code_of_wide.get(name)) if kind == "code" else None
+        typing = (lambda values: _type_cells(values, kind, codes, spec_all))
+        if kind == "text" or (kind == "code" and codes is None):
+            text, parsed, rule = typing(raw[name])  # vectorised already: no per-value parsing
         else:
-            parsed, rule = text.where(~excel_err, None).astype("str"), pd.Series(None, index=text.index, dtype=object)
-        rule = rule.where(~excel_err, "excel_error")
+            text, parsed, rule = _by_distinct_value(raw[name], typing)
         for idx in np.flatnonzero(rule.notna().to_numpy()):
             r = rule.iloc[idx]
             unreadable.add((int(raw.index[idx]), name))
             if r == "code":
-                codes = col.codes if col else code_of_wide.get(name)
                 allowed = ", ".join(spec_all.codes[codes])
                 message = f"not a code of {codes}; use one of: {allowed}"
             else:

@@ -165,38 +165,44 @@ def check_monitoring_area(frame: pd.DataFrame, tables: dict, spec: Contract) -> 
     return issues
 
 
-def _areas(frame: pd.DataFrame):
+def _by_area_month(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a month and an area, by area (sorted) then month; ties keep file order."""
     ok = frame["month"].notna() & frame["area"].notna()
-    for area, group in frame[ok].groupby("area", sort=True):
-        yield area, group.sort_values("month", kind="stable")
+    sub = frame.loc[ok, ["area", "month", "cpp_open", "cpp_started", "cpp_ended"]]
+    sub = sub.sort_values(["area", "month"], kind="stable")
+    sub["_m"] = sub["month"].dt.to_period("M").astype("int64")
+    return sub
 
 
 def check_monitoring_months(frame: pd.DataFrame, tables: dict, spec: Contract) -> list[Issue]:
     """The months of one area leave no gap (duplicates are the unique rule's)."""
     issues = []
-    for area, group in _areas(frame):
-        months = group["month"].dt.to_period("M")
-        steps = (months.astype("int64").diff()).iloc[1:]
-        for idx, step in steps.items():
-            if step > 1:
-                prev = months.loc[:idx].iloc[-2]
-                issues.append(_at(frame, idx, "monitoring", ERROR, "month", frame.at[idx, "month"].strftime("%Y-%m"),
-                                  "month_gap", f"{area}: months missing between {prev} and {months.loc[idx]}"))
+    sub = _by_area_month(frame)
+    by_area = sub.groupby("area", sort=False)["_m"]
+    step = by_area.diff()
+    prev = by_area.shift(1)
+    for idx in sub.index[(step > 1).to_numpy()]:
+        area = sub.at[idx, "area"]
+        this = pd.Period(frame.at[idx, "month"], "M")
+        before = pd.Period(ordinal=int(prev[idx]), freq="M")
+        issues.append(_at(frame, idx, "monitoring", ERROR, "month", frame.at[idx, "month"].strftime("%Y-%m"),
+                          "month_gap", f"{area}: months missing between {before} and {this}"))
     return issues
 
 
 def check_monitoring_stock(frame: pd.DataFrame, tables: dict, spec: Contract) -> list[Issue]:
     """cpp_open of a month = cpp_open of the month before + cpp_started - cpp_ended."""
     issues = []
-    for area, group in _areas(frame):
-        g = group.drop_duplicates("month")
-        consecutive = g["month"].dt.to_period("M").astype("int64").diff() == 1
-        expected = g["cpp_open"].shift(1) + g["cpp_started"] - g["cpp_ended"]
-        bad = consecutive & expected.notna() & g["cpp_open"].notna() & (expected != g["cpp_open"])
-        for idx in g.index[bad.fillna(False).astype(bool)]:
-            issues.append(_at(frame, idx, "monitoring", ERROR, "cpp_open", frame.at[idx, "cpp_open"], "reconcile_stock",
-                              f"{area} {frame.at[idx, 'month']:%Y-%m}: cpp_open should be the previous month's "
-                              f"cpp_open + cpp_started - cpp_ended = {int(expected[idx])}"))
+    g = _by_area_month(frame).drop_duplicates(["area", "month"])
+    by_area = g.groupby("area", sort=False)
+    consecutive = by_area["_m"].diff() == 1
+    expected = by_area["cpp_open"].shift(1) + g["cpp_started"] - g["cpp_ended"]
+    bad = consecutive & expected.notna() & g["cpp_open"].notna() & (expected != g["cpp_open"])
+    for idx in g.index[bad.fillna(False).astype(bool).to_numpy()]:
+        area = g.at[idx, "area"]
+        issues.append(_at(frame, idx, "monitoring", ERROR, "cpp_open", frame.at[idx, "cpp_open"], "reconcile_stock",
+                          f"{area} {frame.at[idx, 'month']:%Y-%m}: cpp_open should be the previous month's "
+                          f"cpp_open + cpp_started - cpp_ended = {int(expected[idx])}"))
     return issues
 
 
