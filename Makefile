@@ -11,7 +11,7 @@ export DVC_NO_ANALYTICS := 1
 export SOURCE_DATE_EPOCH ?= 1234396800
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report reports validate build test test-fast dvc-yaml benchmark sample forms clean distclean
+.PHONY: help venv report reports validate build test test-fast dvc-yaml benchmark sample forms clean distclean axe
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP) ## create .venv and install the pinned dependencies
 
-report: $(STAMP) ## build the reviews in params.yaml with DVC (or one: make report REVIEW=<id>)
+report: $(STAMP) dvc.yaml ## build the reviews in params.yaml with DVC (or one: make report REVIEW=<id>)
 ifeq ($(strip $(REVIEW)),)
 	$(BIN)/dvc repro
 	@echo "processed data: data/processed/<review_id>/   papers: report/_output/<review_id>/"
@@ -32,8 +32,13 @@ else
 	$(BIN)/python -m pipeline build $(REVIEW)
 endif
 
-reports: $(STAMP) ## build every review in params.yaml (dvc repro)
+reports: $(STAMP) dvc.yaml ## build every review in params.yaml (dvc repro)
 	$(BIN)/dvc repro
+
+# The render stages list the reviews of params.yaml and what each reads of its
+# previous_reviews, so dvc.yaml is rewritten when either changes (see README).
+dvc.yaml: params.yaml $(wildcard data/raw/*/review.yml) | $(STAMP)
+	$(BIN)/python -m pipeline dvc-yaml
 
 validate: $(STAMP) ## validate one review: make validate REVIEW=<id>
 	$(BIN)/python -m pipeline validate $(or $(REVIEW),example-phase1)
@@ -41,7 +46,17 @@ validate: $(STAMP) ## validate one review: make validate REVIEW=<id>
 build: $(STAMP) ## build any review folder under data/raw without DVC: make build REVIEW=<id>
 	$(BIN)/python -m pipeline build $(or $(REVIEW),example-phase1)
 
-test: $(STAMP) ## run the whole test suite
+# axe-core for the accessibility test (WCAG 2.2 AA in headless Chromium), pinned by the committed
+# package-lock.json and installed from the npm registry here, never at test time. Chromium itself
+# is Debian's package: `apt-get install -y chromium` (.ci/run does it).
+AXE := tests/accessibility/node_modules/axe-core/axe.min.js
+$(AXE): tests/accessibility/package.json tests/accessibility/package-lock.json
+	cd tests/accessibility && npm ci --no-audit --no-fund
+	@touch $@
+
+axe: $(AXE) ## install axe-core (npm ci in tests/accessibility) for the accessibility test
+
+test: $(STAMP) $(AXE) ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) ## run the unit and validation tests only

@@ -48,11 +48,12 @@ def _answer_counts(case_audit: pd.DataFrame, criteria: pd.DataFrame) -> pd.DataF
     rows = {}
     for cid in cids:
         col = case_audit[cid]
-        bad = set(col.dropna().unique()) - set(ANSWER_CODES)
+        counts = col.value_counts(dropna=True)  # one pass over the column, not one per code
+        bad = set(counts.index) - set(ANSWER_CODES)
         if bad:
             raise ValueError(f"criterion {cid} has answers that are not codes: {sorted(bad)}")
-        rows[cid] = {f"{code}_n": int(col.eq(code).sum()) for code in ANSWER_CODES}
-        rows[cid]["blank_n"] = int(col.isna().sum())
+        rows[cid] = {f"{code}_n": int(counts.get(code, 0)) for code in ANSWER_CODES}
+        rows[cid]["blank_n"] = int(len(col) - counts.sum())
     return pd.DataFrame.from_dict(rows, orient="index").reindex(cids)
 
 

@@ -103,22 +103,66 @@ def analysis_stage(name: str) -> dict:
     }
 
 
-def render_stage() -> dict | None:
-    """The render stage, once pipeline.report exists (issue: the Board paper)."""
+def reviews_listed() -> list[str]:
+    """The reviews of ``params.yaml`` (read as plain YAML: dvcgen must not need a valid build)."""
+    with open(PROJ_ROOT / "params.yaml", encoding="utf-8") as fh:
+        return [str(r) for r in (yaml.safe_load(fh) or {}).get("reviews") or []]
+
+
+def _substitute(value, review_id: str):
+    if isinstance(value, str):
+        return value.replace("${item}", review_id)
+    if isinstance(value, list):
+        return [_substitute(v, review_id) for v in value]
+    if isinstance(value, dict):
+        return {_substitute(k, review_id): _substitute(v, review_id) for k, v in value.items()}
+    return value
+
+
+def render_stages() -> dict[str, dict]:
+    """The render stages, once pipeline.report exists (issue: the Board paper).
+
+    A review whose paper reads earlier reviews (``previous_reviews`` in its
+    review.yml, e.g. phase 3 setting every phase's findings matrix side by
+    side) depends on those reviews' files too. A ``foreach`` stage cannot give
+    one item deps the others lack, so the reviews of ``params.yaml`` whose
+    render reads nothing else share the ``render`` foreach (over the list
+    written out here), and each of the others gets a stage of its own,
+    ``render-<review_id>``, with the same deps plus the earlier reviews'
+    files. The list is taken from ``params.yaml`` and the review.yml files
+    when dvc.yaml is written, so changing either means rewriting dvc.yaml
+    (``make report`` does it when they are newer; a test fails when it is stale).
+    """
     try:
         from pipeline import report
     except ImportError:
-        return None
-    return report.dvc_stage(code_deps)
+        return {}
+    template = report.dvc_stage(code_deps)
+    listed = reviews_listed()
+    plain, own = [], {}
+    for review_id in listed:
+        extra = report.render_deps_of_previous(review_id)
+        if not extra:
+            plain.append(review_id)
+            continue
+        for dep in extra:
+            prev = dep.split("/")[2]
+            if prev not in listed:
+                raise SystemExit(f"{review_id} reads the results of {prev} (previous_reviews in its review.yml), "
+                                 f"which params.yaml does not list: add {prev} to reviews in params.yaml")
+        stage = _substitute(template["do"], review_id)
+        stage["deps"] = [*stage["deps"], *extra]
+        own[f"render-{review_id}"] = stage
+    stages = {"render": {"foreach": plain, "do": template["do"]}} if plain else {}
+    stages.update(own)
+    return stages
 
 
 def dvc_yaml() -> str:
     stages = {"validate": validate_stage()}
     for name in ANALYSIS_ORDER:
         stages[name] = analysis_stage(name)
-    render = render_stage()
-    if render:
-        stages["render"] = render
+    stages.update(render_stages())
     doc = {"vars": ["params.yaml"], "stages": stages}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, width=120)
 

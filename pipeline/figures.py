@@ -230,7 +230,8 @@ def pct_bar_chart(
                 parts.append(f"n={rows[n].iloc[i]}")
             if rag and rag_label(ratings.iloc[i]):
                 parts.append(rag_label(ratings.iloc[i]))
-            ax.text(label_x[i] + 1.5, y[i], "  ".join(parts), va="center", ha="left", fontsize=8)
+            ax.text(label_x[i] + 1.5, y[i], "  ".join(parts), va="center", ha="left", fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0}, zorder=4)
         if reference is not None:
             ax.axvline(reference, color="black", linestyle="--", linewidth=0.9)
         ax.set_yticks(y, rows[label].astype(str))
@@ -352,8 +353,7 @@ def stacked_pct_bar(counts: pd.DataFrame, colours: dict | None = None, title: st
             for i in range(k):
                 if w[i] >= 6:
                     ax.text(left[i] + w[i] / 2, y[i], f"{w[i]:.0f}%", ha="center", va="center", fontsize=7,
-                            color=_text_colour(colour),
-                            bbox={"facecolor": colour, "edgecolor": "none", "pad": 0.5})
+                            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
             left += w
         for i in range(k):
             ax.text(101, y[i], f"n={int(totals.iloc[i])}", va="center", ha="left", fontsize=7)

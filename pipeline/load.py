@@ -47,7 +47,8 @@ class RawPart:
 
 
 def _issue(severity, table, file, sheet, row, column, value, rule, message) -> Issue:
-    return Issue(severity, table, file, sheet, None if row is None else int(row), column,
+    return Issue(severity, table, file, sheet, None if row is None else int(row),
+                 None if column is None else str(column),
                  None if value is None else str(value), rule, message)
 
 
@@ -296,6 +297,10 @@ def read_meta(folder: Path, spec: Contract) -> tuple[dict, list[Issue]]:
         elif kind_of == "list":
             if isinstance(value, str):
                 value = [value]
+            if not isinstance(value, list) or any(isinstance(v, (list, dict)) for v in value):
+                issues.append(_issue(ERROR, t, "review.yml", None, None, key, value, "list",
+                                     f"{key} must be a list of review ids, e.g. [review-2010, review-2011]"))
+                continue
             value = [str(v) for v in value]
         else:
             value = str(value)
@@ -378,6 +383,7 @@ def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     if is_cell.any():
         parsed = parsed.where(~is_cell, pd.to_datetime(raw.where(is_cell, None).map(
             lambda v: pd.Timestamp(v).normalize() if v is not None else pd.NaT), errors="coerce"))
+    parsed, out_of_range = _within_range(parsed)
     nonblank = raw.map(lambda v: v is not None and not (isinstance(v, float) and math.isnan(v))
                        and not (isinstance(v, str) and not v.strip()))
     bad = nonblank & parsed.isna()
@@ -385,7 +391,19 @@ def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     rule[bad] = "date"
     us = bad & uk[1].notna() & (uk[1].astype(float) > 12) & (uk[0].astype(float) <= 12)
     rule[us] = "date_us_order"
-    return parsed.astype("datetime64[ns]"), rule
+    rule[out_of_range] = "date_range"
+    return parsed, rule
+
+
+_FIRST_DAY = pd.Timestamp.min.ceil("D")
+_LAST_DAY = pd.Timestamp.max.floor("D")
+
+
+def _within_range(parsed: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates as datetime64[ns]; a real date outside 1677-09-22 .. 2262-04-11 (a year such as
+    9999 or 0001, never right in a review) becomes NaT and is flagged, instead of overflowing."""
+    out = parsed.notna() & ~((parsed >= _FIRST_DAY) & (parsed <= _LAST_DAY))
+    return parsed.where(~out).astype("datetime64[ns]"), out
 
 
 def parse_months(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -398,14 +416,17 @@ def parse_months(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     if is_cell.any():
         cells = raw.where(is_cell, None).map(lambda v: pd.Timestamp(v).to_period("M").to_timestamp() if v is not None else pd.NaT)
         parsed = parsed.where(~is_cell, pd.to_datetime(cells, errors="coerce"))
+    parsed, out_of_range = _within_range(parsed)
     nonblank = to_text(raw).notna()
     rule = pd.Series(None, index=raw.index, dtype=object)
     rule[nonblank & parsed.isna()] = "month"
-    return parsed.astype("datetime64[ns]"), rule
+    rule[out_of_range] = "date_range"
+    return parsed, rule
 
 
 def parse_integers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    m = text.astype("str").str.fullmatch(r"[+-]?\d+(?:\.0+)?")
+    # at most 15 digits: every such number is exact as a float, and none is a real count's size
+    m = text.astype("str").str.fullmatch(r"[+-]?\d{1,15}(?:\.0+)?")
     values = pd.to_numeric(text.where(m.fillna(False), None), errors="coerce")
     rule = pd.Series(None, index=text.index, dtype=object)
     rule[text.notna() & values.isna()] = "integer"
@@ -432,7 +453,8 @@ _MESSAGES = {
     "date": "not a date: write YYYY-MM-DD or DD/MM/YYYY",
     "date_us_order": "reads only as a US month-first date; dates are day first (DD/MM/YYYY)",
     "month": "not a month: write YYYY-MM",
-    "integer": "not a whole number",
+    "integer": "not a whole number (digits only, at most 15 of them)",
+    "date_range": "the year is out of range (a date here must fall between 1678 and 2261); check the year",
     "number": "not a number",
     "excel_error": "an Excel error value; correct the formula or type the value",
 }
@@ -654,7 +676,13 @@ def read_review(folder: Path, spec: Contract | None = None) -> tuple[dict, dict[
             continue
         bank = tables.get(table_spec.wide.bank) if table_spec.wide else None
         if table_spec.wide is not None and bank is None:
-            continue  # the bank is missing: reported as a missing required table
+            bank_name = table_spec.wide.bank
+            if parts[bank_name]:  # the bank is there but could not be read (its own errors say why)
+                for part in parts[name]:
+                    issues.append(_issue(ERROR, name, part.file, part.sheet, None, None, None, "bank_unreadable",
+                                         f"{name} is not read because {bank_name} cannot be read; "
+                                         f"correct the errors in {bank_name} first"))
+            continue  # a missing bank is reported as a missing required table
         frame, found = build_table(table_spec, parts[name], spec, bank)
         issues += found
         if frame is not None:

@@ -72,9 +72,11 @@ def answers_long(questionnaire: pd.DataFrame, questions: pd.DataFrame,
     long = long.merge(teams[["team_id", "area", "team_type"]], on="team_id",
                       how="left", validate="many_to_one")
     code = long["answer_code"].astype("object").where(long["answer_code"].notna(), None)
-    allowed = long["scale"].map(lambda s: set(SCALE_CODES[s]) | {NA_CODE})
-    bad = [c is not None and c not in ok for c, ok in zip(code, allowed)]
-    if any(bad):
+    allowed = pd.Series(False, index=long.index)
+    for scale, codes in SCALE_CODES.items():  # one pass per scale, not a set per answer
+        allowed |= long["scale"].eq(scale) & code.isin([*codes, NA_CODE])
+    bad = (code.notna() & ~allowed).to_numpy(dtype=bool)
+    if bad.any():
         row = long[bad].iloc[0]
         raise ValueError(f"answer {row['answer_code']!r} of team {row['team_id']} to "
                          f"{row['question_id']} is not a code of scale {row['scale']}")

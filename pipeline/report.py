@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -285,8 +287,15 @@ def build_variables(review, results: Results, engine: str) -> dict:
         v["fd"] = {"findings_n": num(len(byf)), "red_n": num(counts.get("red", 0)), "amber_n": num(counts.get("amber", 0)),
                    "green_n": num(counts.get("green", 0)),
                    "unrated_n": num(len(byf) - counts.get("red", 0) - counts.get("amber", 0) - counts.get("green", 0))}
+        for r in byf.itertuples():  # each finding's rating in words: {{< var fd.JAR6.rating >}}
+            v["fd"][r.finding_id] = {"rating": _rating_word(r.finding_rag)}
     recs = review.table("recommendations")
-    v["rec"] = {"n": num(0 if recs is None else len(recs))}
+    v["rec"] = {"n": num(0 if recs is None else len(recs)), **register_variables(review)}
+    teams = review.table("teams")
+    if teams is not None:
+        agency = teams["agency"].fillna("") if "agency" in teams else pd.Series("", index=teams.index)
+        v["teams"] = {"n": num(len(teams)), "partner_n": num(int((teams.get("team_type") == "partner_agency").sum())),
+                      **{f"{a}_n": num(int((agency == a).sum())) for a in sorted(set(agency) - {""})}}
     v["engine"] = engine
     return v
 
@@ -692,6 +701,272 @@ def section_slides(review, results: Results, cfg: dict, v: dict, workspace: Path
     return "\n".join(out) + "\n"
 
 
+# ------------------------------------------------------------------ across the phases
+
+
+PREVIOUS_READS: dict[str, tuple[str, ...]] = {"phase": ("findings__matrix.csv", "_tables/review.json")}
+"""What the render of a review reads from each review in its ``previous_reviews``, by kind.
+
+dvc.yaml declares these files as dependencies of the review's render stage
+(``render_deps_of_previous``), so a change to a previous review's findings
+matrix re-renders the papers that compare with it, and nothing else."""
+
+_STOP_WORDS = frozenset(
+    "a about after against all also an and any are as at be been before being between both but by can cannot "
+    "could do does each every for from give given has have how in into is it its keep keeps kept let make may "
+    "more most must new no not now of on one only or other out over own per rather so such than that the their "
+    "them then there these they this those through to under until up upon was were what when where which while "
+    "who whose why will with within without would yet".split())
+
+
+def previous_reviews(meta: dict) -> list[str]:
+    """The reviews a review compares itself with (``previous_reviews`` in its review.yml), in order."""
+    return [str(r) for r in (meta.get("previous_reviews") or [])]
+
+
+def render_deps_of_previous(review_id: str) -> list[str]:
+    """Files of earlier reviews that ``python -m pipeline render <review_id>`` reads (for dvc.yaml).
+
+    Read from the raw ``review.yml`` (plain YAML, no validation) so that dvcgen
+    can call it for every review in params.yaml without building anything."""
+    path = raw_dir(review_id) / "review.yml"
+    meta = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    reads = PREVIOUS_READS.get(meta.get("kind"), ())
+    return [f"data/processed/{prev}/{name}" for prev in previous_reviews(meta) for name in reads]
+
+
+@dataclass
+class Stood:
+    """A review's findings matrix as it stood when that review reported."""
+
+    review_id: str
+    label: str
+    matrix: pd.DataFrame | None
+
+
+def _stood_label(meta: dict) -> str:
+    phase = meta.get("phase")
+    when = date_label(meta.get("meeting_date") or meta.get("census_date"))
+    return f"Phase {phase} ({when})" if phase else f"{meta.get('review_id', '')} ({when})"
+
+
+def read_previous(review) -> list[Stood]:
+    """The findings matrix of each previous review; a clear error when one has not been built."""
+    out = []
+    for prev in previous_reviews(review.meta):
+        folder = processed_dir(prev)
+        for name in PREVIOUS_READS["phase"]:
+            if not (folder / name).exists():
+                raise ReportError(
+                    f"{review.review_id} sets its findings beside those of {prev}, but {prev} has not been built "
+                    f"({(folder / name).relative_to(PROJ_ROOT)} is missing): run `python -m pipeline build {prev}` "
+                    f"(or `make report REVIEW={prev}`) first")
+        meta = json.loads((folder / "_tables" / "review.json").read_text(encoding="utf-8"))["meta"]
+        matrix = pd.read_csv(folder / "findings__matrix.csv", dtype={"ref": str})
+        out.append(Stood(prev, _stood_label(meta), None if "skipped_reason" in matrix.columns else matrix))
+    return out
+
+
+def finding_standing(matrix: pd.DataFrame | None, finding_id: str) -> str:
+    """A finding's rating in one review, in words: its rating, "Deferred to phase N", "Not rated" or "Not examined"."""
+    rows = None if matrix is None else matrix[matrix["finding_id"] == finding_id]
+    if rows is None or rows.empty:
+        return "Not examined"
+    rag = rows["finding_rag"].iloc[0]
+    if isinstance(rag, str) and rag:
+        return rag_cell(rag)
+    if rows["is_deferred"].astype(bool).all():
+        phases = sorted({str(p) for p in rows["phase"]})
+        return "Deferred to phase " + " and ".join(phases)
+    return "Not rated"
+
+
+def _rating_word(rag) -> str:
+    return rag if isinstance(rag, str) and rag in RAG_WORD and rag != "grey" else "not rated"
+
+
+def register_variables(review) -> dict:
+    """Counts from the recommendations register: by status (every code), by phase, this phase and earlier ones."""
+    recs = review.table("recommendations")
+    if recs is None:
+        return {}
+    phase = review.meta.get("phase")
+    status = recs["status"].astype(str)
+    rec = {f"{code}_n": num(int((status == code).sum())) for code in contract().codes["status"]}
+    rec_phase = pd.to_numeric(recs["phase"], errors="coerce")
+    for p in sorted(rec_phase.dropna().astype(int).unique()):
+        rec[f"phase{p}_n"] = num(int((rec_phase == p).sum()))
+    earlier = recs[rec_phase < phase] if phase else recs.iloc[0:0]
+    done = earlier["status"].isin(["complete", "superseded"])
+    rec.update(this_phase_n=num(int((rec_phase == phase).sum())) if phase else "n/a",
+               earlier_n=num(len(earlier)), earlier_complete_n=num(int((earlier["status"] == "complete").sum())),
+               earlier_open_n=num(int((~done).sum())))
+    return rec
+
+
+def across_variables(review, results: Results, stood: list[Stood]) -> dict:
+    """Numbers for the words of a review that looks back over earlier ones (the ``across`` key)."""
+    v: dict = {}
+    fm = results.get("findings__matrix")
+    labels = [s.label[:1].lower() + s.label[1:] for s in stood]
+    ever_red = set()
+    for s in [*stood, Stood(review.review_id, "", fm)]:
+        if s.matrix is not None:
+            ever_red |= set(s.matrix.loc[s.matrix["finding_rag"] == "red", "finding_id"])
+    v["across"] = {
+        "previous_n": num(len(stood)), "reviews_n": num(len(stood) + 1),
+        "previous": " and ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else "".join(labels),
+        "red_any_n": num(len(ever_red)), "red_any": ", ".join(sorted(ever_red)) or "none",
+    }
+    return v
+
+
+def section_across_register(review) -> str:
+    """(a) The recommendations register across the phases, phase by phase, with each status in words."""
+    recs = review.table("recommendations")
+    if recs is None or recs.empty:
+        return "The review has no register of recommendations.\n"
+    label = contract().code_label
+    statuses = [s for s in contract().codes["status"] if s in set(recs["status"])]
+    counts = (recs.assign(Phase=recs["phase"].map(lambda p: f"Phase {p}"))
+              .pivot_table(index="Phase", columns="status", values="rec_id", aggfunc="count", fill_value=0)
+              .reindex(columns=statuses, fill_value=0))
+    summary = counts.reset_index().rename(columns={s: label(s) for s in statuses})
+    summary["Total"] = counts.sum(axis=1).values
+    out = ["Every recommendation made so far, with where it stands at the date of this paper (from the review's "
+           "register). Recommendations by phase and status:\n",
+           md_table(summary.astype(str), ["l"] + ["r"] * (len(summary.columns) - 1))]
+    for phase, rows in recs.groupby("phase", sort=True):
+        out.append(f"\n**Recommendations of phase {phase}**\n")
+        table = pd.DataFrame({
+            "Rec": rows["rec_id"], "Recommendation": rows["text"], "Owner": rows["owner"].fillna(""),
+            "Status": rows["status"].map(label),
+            "Due": rows["due_date"].map(lambda d: date_label(d) if pd.notna(d) else "not set")})
+        out.append(md_table(table, widths=[5, 50, 16, 10, 12]))
+    return "\n".join(out)
+
+
+def section_across_matrix(review, results: Results, stood: list[Stood]) -> str:
+    """(b) The findings matrix as it stood after each review, side by side: one row per finding, ratings in words."""
+    this = Stood(review.review_id, f"{_stood_label(review.meta)}, this paper", results.get("findings__matrix"))
+    columns = [*stood, this]
+    names: dict[str, str] = {}
+    for s in columns:
+        if s.matrix is not None:
+            for fid, text in zip(s.matrix["finding_id"], s.matrix["finding"]):
+                names[fid] = text  # the latest wording wins
+    if not names:
+        return "None of the reviews compared has a findings matrix.\n"
+    rows = [[f"{fid}: {text}", *[finding_standing(s.matrix, fid) for s in columns]] for fid, text in names.items()]
+    table = pd.DataFrame(rows, columns=["Finding", *[s.label for s in columns]])
+    return ("Each finding's rating as it stood when each phase reported (the worst of its rated evidence at the time). "
+            "*Deferred* means that phase left the finding to a later one; *not rated* that it had evidence but none "
+            "rated; *not examined* that the phase had no evidence on it.\n\n"
+            + md_table(table, ["l"] + ["l"] * len(columns), widths=[40] + [14] * len(columns)))
+
+
+def _words(text: str) -> set[str]:
+    found = set()
+    for token in re.findall(r"[a-z][a-z'’-]*[a-z]", str(text).lower()):
+        token = token.replace("’", "'").removesuffix("'s").removesuffix("'")
+        if token.endswith("s") and not token.endswith("ss") and len(token) > 4:
+            token = token[:-1]
+        if len(token) > 2 and token not in _STOP_WORDS:
+            found.add(token)
+    return found
+
+
+def link_by_words(recs: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, list[tuple[int, list[str]]]]:
+    """For each recommendation, the evidence rows whose wording it shares, with the shared words.
+
+    The register does not say which finding a recommendation answers (the data
+    contract has no such column), so the link is made from the words the two
+    share: each word is weighted by how rare it is among the evidence rows and
+    the recommendations (inverse document frequency), a pair is scored by the
+    cosine of their weighted word sets, and a row is linked when it shares at
+    least two words and scores at least 75% of the recommendation's best row.
+    The paper prints the shared words, so a reader can judge every link."""
+    rec_docs = {r.rec_id: _words(r.text) for r in recs.itertuples()}
+    docs = [_words(t) for t in evidence["evidence"]]
+    df: dict[str, int] = {}
+    for d in [*docs, *rec_docs.values()]:
+        for w in d:
+            df[w] = df.get(w, 0) + 1
+    total = len(docs) + len(rec_docs)
+    idf = {w: math.log((1 + total) / (1 + n)) + 1 for w, n in df.items()}
+
+    def norm(words):
+        return math.sqrt(sum(idf[w] ** 2 for w in words)) or 1.0
+
+    links: dict[str, list[tuple[int, list[str]]]] = {}
+    for rec_id, words in rec_docs.items():
+        scored = []
+        for i, d in enumerate(docs):
+            shared = sorted(words & d, key=lambda w: (-idf[w], w))
+            if len(shared) >= 2:
+                scored.append((sum(idf[w] ** 2 for w in shared) / (norm(words) * norm(d)), i, shared))
+        best = max((s for s, _, _ in scored), default=0.0)
+        links[rec_id] = [(i, shared) for s, i, shared in sorted(scored, key=lambda x: (-x[0], x[1]))
+                         if s >= 0.75 * best]
+    return links
+
+
+def section_across_case(review, results: Results) -> str:
+    """(c) The case for change, recommendation by recommendation: the evidence of this phase each one answers."""
+    recs = review.table("recommendations")
+    fm = results.get("findings__matrix")
+    phase = review.meta.get("phase")
+    if recs is None or fm is None:
+        return "The review has no register of recommendations or no findings matrix.\n"
+    mine = recs[pd.to_numeric(recs["phase"], errors="coerce") == phase]
+    if mine.empty:
+        return f"This phase makes no recommendations of its own.\n"
+    evidence = fm[fm["phase"] == phase].reset_index(drop=True)
+    if evidence.empty:
+        evidence = fm.reset_index(drop=True)
+    links = link_by_words(mine, evidence)
+    label = contract().code_label
+    out = [f"The recommendations of this phase, each with the evidence of this phase that it answers. The register "
+           f"does not record which finding a recommendation answers, so each is matched to the evidence whose wording "
+           f"it shares (the shared words are shown); the ratings are those of the findings matrix.\n"]
+    used: set[int] = set()
+    for r in mine.itertuples():
+        due = f", due {date_label(r.due_date)}" if pd.notna(r.due_date) else ""
+        owner = f" Owner: {r.owner}." if isinstance(r.owner, str) else ""
+        out.append(f"**{r.rec_id}.** {md_escape(r.text)}{owner} Status: {label(r.status)}{due}.\n")
+        rows = []
+        for i, shared in links[r.rec_id]:
+            e = evidence.iloc[i]
+            used.add(i)
+            rating = rag_cell(e["rag"]) if isinstance(e["rag"], str) else "Not rated"
+            rows.append((f"{e['finding_id']}: {e['finding']}", e["evidence"], rating, ", ".join(shared[:5])))
+        if rows:
+            out.append(md_table(pd.DataFrame(rows, columns=["Finding", "Evidence", "Rating", "Shared words"]),
+                                widths=[22, 40, 10, 18]))
+        else:
+            out.append("No evidence row of this phase shares its wording; it rests on the findings as a whole.\n")
+    rest = evidence.drop(index=sorted(used))
+    if not rest.empty:
+        out.append("\nEvidence of this phase that no recommendation of this phase takes up:\n")
+        out.append(md_table(pd.DataFrame({
+            "Finding": rest["finding_id"] + ": " + rest["finding"], "Evidence": rest["evidence"],
+            "Rating": rest["rag"].map(lambda x: rag_cell(x) if isinstance(x, str) else "Not rated")}),
+            widths=[28, 50, 12]))
+    return "\n".join(out)
+
+
+def section_across(review, results: Results, stood: list[Stood]) -> str:
+    """The phase 3 chapter: register, matrix by phase, case for change. Empty for a review with no previous ones."""
+    if not previous_reviews(review.meta):
+        return ""
+    return "\n".join([
+        "# Across the phases\n",
+        "## The recommendations register\n", section_across_register(review),
+        "\n## The findings matrix after each phase\n", section_across_matrix(review, results, stood),
+        "\n## The case for change, by recommendation\n", section_across_case(review, results),
+    ]) + "\n"
+
+
 # ------------------------------------------------------------------ workspace and render
 
 
@@ -712,10 +987,14 @@ def build_workspace(review, results: Results, engine: str) -> tuple[Path, dict, 
         shutil.copyfile(REPORT_DIR / name, workspace / name)
     shutil.copytree(words_dir, workspace / "words")
     v = build_variables(review, results, engine)
+    stood = read_previous(review) if previous_reviews(review.meta) else []
+    if stood:
+        v.update(across_variables(review, results, stood))
     sections = {
         "cover": section_cover(review, cfg, v),
         "findings_overview": section_findings_overview(v, results),
         "findings_matrix": section_findings_matrix(results),
+        "across": section_across(review, results, stood),
         "key_audit": section_key_audit(review, results, cfg, workspace),
         "compliance": section_compliance(results, workspace),
         "competence": section_competence(results, v, workspace),

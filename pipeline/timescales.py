@@ -116,9 +116,9 @@ def case_timescales(case_audit: pd.DataFrame, census_date, params: Params) -> pd
             st.insert(1, "team_id", case_audit["team_id"].to_numpy())
         st.insert(st.columns.get_loc("start_date"), "measure_id", measure_id)
         parts.append(st)
-    order = {m[0]: i for i, m in enumerate(MEASURES)}
     out = pd.concat(parts, ignore_index=True)
-    out["_m"] = out["measure_id"].map(order)
+    # each part is one measure, in contract order: its position is the sort key (no string map)
+    out["_m"] = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
     out = out.sort_values(["case_row", "_m"], kind="stable").drop(columns="_m")
     return out.reset_index(drop=True)
 
