@@ -322,7 +322,7 @@ def section_cover(review, cfg: dict, v: dict) -> str:
         ("Summary", f"This paper reports phase {r['phase']} of the review and asks members to decide on its recommendations."),
     ], columns=["Cover sheet", ""])
     roman = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii"]
-    decisions = "\n".join(f"- ({roman[i]}) {d}" for i, d in enumerate(cfg.get("decisions", [])))
+    decisions = "\n".join(f"({roman[i]}) {d}" for i, d in enumerate(cfg.get("decisions", [])))
     synthetic = ("\n::: {.callout-warning}\n**Synthetic data: not real cases.** Every figure in this paper is computed "
                  "from invented example data.\n:::\n" if review.synthetic else "")
     return (synthetic + "\n" + md_table(rows) + "\n**For decision.** Members are asked to:\n\n" + decisions + "\n")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import tempfile
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from pipeline.issues import ERROR, QUERY, ValidationFailed
 from pipeline.load import (EXCEL_ERRORS, _by_distinct_value, _read_csv_fast, _read_csv_reference,
                            _type_cells, load_review)
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("PROP_EXAMPLES", 50)), deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=int(os.environ.get("PROP_EXAMPLES", 50)), deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ANNUAL_YML = REVIEW_YML.replace("kind: phase", "kind: annual")
 #: the tables each mutated table needs beside it to be read at all
