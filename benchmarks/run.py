@@ -58,7 +58,7 @@ def bench_notebooks(review_id: str, repeat: int) -> list[tuple[str, float]]:
     plain = _best(in_process, repeat)
     return [
         (f"all notebooks of {review_id} via Papermill (2 at a time)", notebooks),
-        (f"same tables and figures in one Python process, no notebooks", plain),
+        ("same tables and figures in one Python process, no notebooks", plain),
         ("ratio notebooks / one process", notebooks / plain),
     ]
 

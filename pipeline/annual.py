@@ -41,7 +41,7 @@ from pipeline import disclosure as dc
 from pipeline import figures as fg
 from pipeline import render
 from pipeline.contract import contract
-from pipeline.paths import PROJ_ROOT, REPORT_DIR, output_dir, processed_dir
+from pipeline.paths import REPORT_DIR, output_dir, processed_dir
 from pipeline.report import (BUILD_DIR, REVIEWS_DIR, ReportError, Results, date_label, engine_name, md_escape,
                              md_table, month_label, num, pct, read_results, section_glossary, section_provenance)
 from pipeline.snapshot import open_review
@@ -751,7 +751,7 @@ def _section_method(years, public: bool) -> str:
                      dc.suppress_text_count(p["audited_n"]) if p is not None and public else num(p["audited_n"]) if p is not None else "n/a",
                      num(p["population_n"]) if p is not None and pd.notna(p["population_n"]) else "n/a",
                      f"±{num(p['margin_pct'], 1)}" if p is not None else "n/a"))
-    out = [f"**Samples.** Each year's audit is a new sample of the open child protection cases at its census date:\n",
+    out = ["**Samples.** Each year's audit is a new sample of the open child protection cases at its census date:\n",
            md_table(pd.DataFrame(rows, columns=["Year", "Census date", "Cases audited", "Children with a plan",
                                                 "Margin of error (points)"]), ["l", "l", "r", "r", "r"],
                     widths=[10, 16, 12, 16, 14]),

@@ -22,7 +22,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 import pandas as pd

@@ -19,28 +19,6 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from pipeline import workforce as wf
-from pipeline.params import Params
-
-
-@pytest.fixture
-def params() -> Params:
-    return Params.model_validate(
-        {
-            "reviews": ["t"],
-            "intervals": {"confidence": 0.95},
-            "timescales": {
-                "icpc_timely": {"working_days": 15},
-                "core_group_timely": {"working_days": 10},
-                "review_timely": {"calendar_months": 3},
-                "visit_timely": {"working_days": 10},
-            },
-            "questionnaire": {"county_pressure_below_pct": 75, "local_pressures_k": 2},
-            "workforce": {"vacancy_threshold_pct": 25},
-            "monitoring": {"baseline_months": 12, "shift_run": 7, "trend_run": 6},
-            "sample": {"margin_pct": 5, "seed": 1},
-            "ratings": {"share_pct": {"better": "higher", "green": 80, "amber": 60}},
-        }
-    )
 
 
 @pytest.fixture
