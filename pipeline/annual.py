@@ -801,10 +801,13 @@ def _section_quality(review_id: str) -> str:
 # ------------------------------------------------------------------ workspace and render
 
 
-def words_folder(review_id: str) -> Path:
-    """The review's own words if it has a folder under report/reviews/, else the shared annual words."""
+def words_folder(review_id: str, has_previous: bool = True) -> Path:
+    """The review's own words if it has a folder under report/reviews/, else the shared annual words
+    (``_annual_first`` for a first year, which has nothing to compare with)."""
     own = REVIEWS_DIR / review_id
-    return own if (own / "summary.md").exists() else ANNUAL_WORDS
+    if (own / "summary.md").exists():
+        return own
+    return ANNUAL_WORDS if has_previous else ANNUAL_WORDS.with_name("_annual_first")
 
 
 def build_workspace(review, years: list[Year], engine: str) -> tuple[Path, dict]:
@@ -814,7 +817,7 @@ def build_workspace(review, years: list[Year], engine: str) -> tuple[Path, dict]
     (workspace / "sections").mkdir(parents=True)
     for name in ("_quarto.yml", SOURCE):
         shutil.copyfile(REPORT_DIR / name, workspace / name)
-    shutil.copytree(words_folder(review.review_id), workspace / "words")
+    shutil.copytree(words_folder(review.review_id, has_previous=len(years) > 1), workspace / "words")
     sections, v = build_sections(review, years, workspace, engine)
     for name, text in sections.items():
         (workspace / "sections" / f"{name}.md").write_text(text, encoding="utf-8")

@@ -199,7 +199,28 @@ def extract_docx(path: Path) -> Extracted:
     return Extracted(" ".join(parts), rows)
 
 
-EXTRACTORS = {".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf, ".docx": extract_docx}
+def extract_pptx(path: Path) -> Extracted:
+    import pptx
+
+    deck = pptx.Presentation(str(path))
+    parts: list[str] = []
+    rows: list[list[str]] = []
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+            if getattr(shape, "has_table", False) and shape.has_table:
+                for row in shape.table.rows:
+                    cells = [c.text for c in row.cells]
+                    rows.append(cells)
+                    parts.extend(cells)
+            descr = shape._element.xpath("./*[1]/p:cNvPr/@descr")
+            parts.extend(descr)
+    return Extracted(" ".join(parts), rows)
+
+
+EXTRACTORS = {".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf, ".docx": extract_docx,
+              ".pptx": extract_pptx}
 
 
 def extract(path: Path) -> Extracted:

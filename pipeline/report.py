@@ -34,6 +34,7 @@ import yaml
 from pipeline import render
 from pipeline.contract import contract
 from pipeline.params import params
+from pipeline.publication import PublicationError
 from pipeline.paths import PROJ_ROOT, REPORT_DIR, output_dir, processed_dir, raw_dir
 from pipeline.snapshot import open_review
 from pipeline.stages import STAGES
@@ -731,7 +732,10 @@ def render_deps_of_previous(review_id: str) -> list[str]:
     can call it for every review in params.yaml without building anything."""
     path = raw_dir(review_id) / "review.yml"
     meta = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
-    reads = PREVIOUS_READS.get(meta.get("kind"), ())
+    if meta.get("kind") == "annual":
+        from pipeline.annual import PREVIOUS_READS as reads
+    else:
+        reads = PREVIOUS_READS.get(meta.get("kind"), ())
     return [f"data/processed/{prev}/{name}" for prev in previous_reviews(meta) for name in reads]
 
 
@@ -1017,7 +1021,7 @@ def render_review(review_id: str, quiet: bool = False) -> int:
     """Render the papers of a review into report/_output/<id>/; 0 on success."""
     try:
         paths = build_papers(review_id)
-    except (ReportError, render.RenderError) as exc:
+    except (ReportError, render.RenderError, PublicationError) as exc:
         print(f"ERROR: {exc}")
         return 1
     if not quiet:
@@ -1043,6 +1047,10 @@ def build_papers(review_id: str) -> list[Path]:
         common = dict(synthetic=review.synthetic, title=title, resource_dir=workspace)
         render.render_document(workspace / "board-paper.qmd", v, staging, "board-paper", ["html", "pdf", "docx"], **common)
         render.render_document(workspace / "board-slides.qmd", v, staging, "board-slides", ["pptx"], **common)
+        if review.meta.get("audience") == "public":
+            from pipeline import publication
+
+            publication.check_review(review_id, sorted(staging.iterdir()))
         final.mkdir(parents=True, exist_ok=True)
         written = []
         for path in sorted(staging.iterdir()):
