@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from conftest import TABLES, write_review
+from tiny_review import TABLES, write_review
 from pipeline import case_audit as ca
 from pipeline import forms
 from pipeline.contract import contract

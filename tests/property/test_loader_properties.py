@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import REVIEW_YML, TABLES
+from tiny_review import REVIEW_YML, TABLES
 from pipeline.contract import contract
 from pipeline.issues import ERROR, QUERY, ValidationFailed
 from pipeline.load import (EXCEL_ERRORS, _by_distinct_value, _read_csv_fast, _read_csv_reference,

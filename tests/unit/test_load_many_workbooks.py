@@ -11,7 +11,7 @@ import io
 import openpyxl
 import pytest
 
-from conftest import REVIEW_YML, TABLES
+from tiny_review import REVIEW_YML, TABLES
 from pipeline.load import load_review
 
 N_WORKBOOKS = 200

@@ -11,7 +11,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from conftest import REVIEW_YML, TABLES, write_review
+from tiny_review import REVIEW_YML, TABLES, write_review
 from pipeline.issues import ValidationFailed
 from pipeline.load import load_review
 
