@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipeline import disclosure as dc
 from pipeline import render
 from pipeline.contract import contract
 from pipeline.params import params
@@ -168,6 +169,240 @@ def report_config(review_id: str) -> tuple[dict, Path]:
     return cfg, folder
 
 
+# ------------------------------------------------------------------ disclosure control
+
+
+@dataclass
+class Protected:
+    """The count-bearing tables of the Board paper, through :mod:`pipeline.disclosure`.
+
+    Made once per render (:func:`protect`) and used by every table, sentence,
+    variable and figure of the paper, so that a figure hidden in one place is
+    hidden everywhere it appears. For a ``board`` review each table passes
+    through unchanged (``apply_if_public``), and the paper is exactly what it
+    was before disclosure control existed. For ``audience: public``:
+
+    * counts of children or cases of 1 to 5 are ``c``, with secondary
+      suppression and derived percentages, intervals and rates hidden (the
+      compliance, timescale, not-evidenced, supervision, workforce and
+      monitoring tables below);
+    * answers to the questionnaire are answers of teams, not children, but a
+      share based on 1 to 5 answers is hidden like a count of cases (findings
+      matrix, ``qn`` variables, positive-share chart);
+    * counts of teams and of months are not counts of children and are shown;
+    * a chart is shown only when none of its data is hidden, else it is left
+      out with a sentence saying so (the charts are drawn by the analysis
+      stages from the unprotected data, alt text included);
+    * ratings (green, amber, red) stay: a rating is a band, not a count.
+    """
+
+    audience: str
+    compliance: dc.SuppressedTable | None = None
+    timescales: dc.SuppressedTable | None = None
+    not_evidenced: dc.SuppressedTable | None = None
+    supervision: dc.SuppressedTable | None = None
+    workforce: dc.SuppressedTable | None = None
+    monitoring: dc.SuppressedTable | None = None
+    grades_small: bool = False       # a grade count of 1 to 5 (the grades chart)
+    areas_small: bool = False        # an area's monthly count of 1 to 5 (the by-area chart)
+    team_cases_small: bool = False   # a team's case count of 1 to 5 (the caseload chart)
+
+    @property
+    def public(self) -> bool:
+        return dc.AUDIENCE_SUPPRESSED[self.audience]
+
+    def small(self, n) -> bool:
+        """A stand-alone count that is hidden in a public paper (1 to 5)."""
+        lo, hi = dc.THRESHOLD
+        return self.public and n is not None and not pd.isna(n) and lo <= float(n) <= hi
+
+    def count(self, n, fmt=None) -> str:
+        """A stand-alone count for a sentence: ``c`` when small in a public paper."""
+        return dc.SUPPRESSED if self.small(n) else (fmt or num)(n)
+
+    @property
+    def supervision_hidden(self) -> bool:
+        """Any cell of the 2x2 (or its margins) hidden: the odds ratio, its interval and p are hidden too."""
+        t = self.supervision
+        return t is not None and bool(t.mask[["gob_n", "ngob_n", "cases_n"]].to_numpy().any())
+
+
+def _small_any(values) -> bool:
+    lo, hi = dc.THRESHOLD
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    return bool(((v >= lo) & (v <= hi)).any())
+
+
+def cell(t: dc.SuppressedTable, row, col: str, fmt) -> str:
+    """One cell for print: ``c`` when hidden, else ``fmt`` of the value (``fmt`` decides what a blank reads)."""
+    return dc.SUPPRESSED if t.mask.at[row, col] else fmt(t.frame.at[row, col])
+
+
+def cells(t: dc.SuppressedTable, col: str, fmt) -> list[str]:
+    """A column for print, in row order: ``c`` where hidden."""
+    return [dc.SUPPRESSED if m else fmt(v) for v, m in zip(t.frame[col].tolist(), t.mask[col].tolist())]
+
+
+def intervals(t: dc.SuppressedTable, low: str = "ci_low_pct", high: str = "ci_high_pct", fmt=pct) -> list[str]:
+    return [dc.SUPPRESSED if a == dc.SUPPRESSED or b == dc.SUPPRESSED else f"{a} to {b}"
+            for a, b in zip(cells(t, low, fmt), cells(t, high, fmt))]
+
+
+def _compliance_table(results: Results, audience: str) -> dc.SuppressedTable | None:
+    """Compliance per criterion: yes + no + not evidenced = answered; answered + not answered = the audit sample."""
+    ca = results.get("case_audit__criterion_compliance")
+    if ca is None:
+        return None
+    cases = int(results.get("case_audit__precision").iloc[0]["audited_n"])
+    frame = ca.set_index("criterion_id")[["domain", "reference", "yes_n", "no_n", "not_evidenced_n", "answered_n",
+                                          "compliance_pct", "ci_low_pct", "ci_high_pct", "na_n", "blank_n"]].copy()
+    frame["not_answered_n"] = frame["na_n"] + frame["blank_n"]
+    frame["cases_n"] = cases
+    return dc.apply_if_public(
+        audience, frame, ["yes_n", "no_n", "not_evidenced_n", "answered_n", "not_answered_n"],
+        sums={"answered_n": ["yes_n", "no_n", "not_evidenced_n"], "cases_n": ["answered_n", "not_answered_n"]},
+        derived={c: ["yes_n", "answered_n"] for c in ("compliance_pct", "ci_low_pct", "ci_high_pct")},
+        keep=["yes_n", "answered_n"])
+
+
+def _timescale_table(results: Results, audience: str) -> dc.SuppressedTable | None:
+    """Timescales: met + not met = due; due + not yet due = the audit sample (when it is)."""
+    ts = results.get("timescales__summary")
+    if ts is None:
+        return None
+    frame = ts.set_index("measure_id")[["label", "met_n", "not_met_n", "due_n", "not_yet_due_n",
+                                        "met_pct", "ci_low_pct", "ci_high_pct"]].copy()
+    sums = {"due_n": ["met_n", "not_met_n"]}
+    prec = results.get("case_audit__precision")
+    if prec is not None:
+        cases = int(prec.iloc[0]["audited_n"])
+        if ((frame["due_n"] + frame["not_yet_due_n"]) == cases).all():
+            frame["cases_n"] = cases
+            sums["cases_n"] = ["due_n", "not_yet_due_n"]
+    return dc.apply_if_public(
+        audience, frame, ["met_n", "not_met_n", "due_n", "not_yet_due_n"], sums=sums,
+        derived={c: ["met_n", "due_n"] for c in ("met_pct", "ci_low_pct", "ci_high_pct")}, keep=["met_n", "due_n"])
+
+
+def _not_evidenced_table(results: Results, audience: str) -> dc.SuppressedTable | None:
+    """Answers not evidenced, by what the auditor could read.
+
+    Each source's answers split into not evidenced and evidenced (published as
+    the difference), and the sources add up to all answers, which the
+    compliance table publishes (its columns' sums): so the suppression runs on
+    the table turned on its side, with the all-sources column a fixed total.
+    Should that total itself be 1 to 5 the whole table is hidden.
+    """
+    ne = results.get("case_audit__not_evidenced_by_source")
+    if ne is None:
+        return None
+    frame = ne.set_index("record_source")
+    base = dc.apply_if_public(audience, frame, ["answered_n", "not_evidenced_n"],
+                              derived={c: ["answered_n", "not_evidenced_n"]
+                                       for c in ("not_evidenced_pct", "ci_low_pct", "ci_high_pct")})
+    if not base.is_suppressed:
+        return base
+    sources = list(frame.index)
+    side = pd.DataFrame({s: [frame.at[s, "answered_n"], frame.at[s, "not_evidenced_n"],
+                             frame.at[s, "answered_n"] - frame.at[s, "not_evidenced_n"]] for s in sources},
+                        index=["answered_n", "not_evidenced_n", "evidenced_n"])
+    side["all"] = side[sources].sum(axis=1)
+    mask = base.mask.copy()
+    try:
+        turned = dc.suppress_table(side, sources, sums={"all": sources},
+                                   row_sums={"answered_n": ["not_evidenced_n", "evidenced_n"]})
+        for s in sources:
+            for col in ("answered_n", "not_evidenced_n"):
+                mask.at[s, col] = bool(turned.mask.at[col, s])
+    except dc.DisclosureError:
+        mask[["answered_n", "not_evidenced_n"]] = True
+    for col in ("not_evidenced_pct", "ci_low_pct", "ci_high_pct"):
+        mask[col] = mask["answered_n"] | mask["not_evidenced_n"]
+    primary = base.primary
+    return dc.SuppressedTable(base.frame, mask, primary, base.count_cols, audience)
+
+
+def _supervision_table(results: Results, audience: str) -> dc.SuppressedTable | None:
+    """The 2x2 of supervision (good or better or not) by overall grade (good or better or not), with margins.
+
+    The column totals are not printed beside the sentence, but the grades
+    chart gives them, so they are treated as published cells. The row totals
+    (the denominators of the two percentages) are hidden only when nothing
+    else in their line can be.
+    """
+    sup = results.get("case_audit__supervision_overall")
+    good, poor = _row(sup, "supervision_group", "good_or_better"), _row(sup, "supervision_group", "not_good_or_better")
+    if good is None or poor is None:
+        return None
+    gob = [int(good["overall_good_or_better_n"]), int(poor["overall_good_or_better_n"])]
+    ngob = [int(good["overall_not_good_or_better_n"]), int(poor["overall_not_good_or_better_n"])]
+    frame = pd.DataFrame({"gob_n": gob + [sum(gob)], "ngob_n": ngob + [sum(ngob)],
+                          "cases_n": [int(good["cases_n"]), int(poor["cases_n"]), int(good["cases_n"] + poor["cases_n"])],
+                          "pct": [good["overall_good_or_better_pct"], poor["overall_good_or_better_pct"], float("nan")]},
+                         index=["good_or_better", "not_good_or_better", "total"])
+    return dc.apply_if_public(audience, frame, ["gob_n", "ngob_n", "cases_n"],
+                              sums={"cases_n": ["gob_n", "ngob_n"]},
+                              row_sums={"total": ["good_or_better", "not_good_or_better"]},
+                              derived={"pct": ["gob_n", "cases_n"]}, keep=["cases_n"])
+
+
+def _workforce_table(results: Results, audience: str) -> dc.SuppressedTable | None:
+    """County and area workforce: the case counts behind the caseloads are counts of children (the areas add
+    up to the County); vacancy and agency shares are ratios of staff, not children."""
+    ws = results.get("workforce__summary")
+    if ws is None:
+        return None
+    frame = ws.set_index("name")
+    counts = ["cases_cp", "cases_lac", "cases_cin"]
+    county = frame.index[ws["level"].to_numpy() == "county"].tolist()
+    areas = frame.index[ws["level"].to_numpy() == "area"].tolist()
+    row_sums = {}
+    if len(county) == 1 and areas and (frame.loc[areas, counts].sum() == frame.loc[county[0], counts]).all():
+        row_sums = {county[0]: areas}
+    return dc.apply_if_public(audience, frame, counts, row_sums=row_sums,
+                              derived={"caseload_per_worker": counts, "cp_per_worker": ["cases_cp"],
+                                       "lac_per_worker": ["cases_lac"], "cin_per_worker": ["cases_cin"]})
+
+
+MONITORING_COUNTS = ("cpp_open", "referrals", "s47_enquiries", "icpcs")
+
+
+def _monitoring_table(results: Results, audience: str) -> dc.SuppressedTable | None:
+    """The County's monthly counts of children (no equation links the months; a net change is hidden with
+    either of the months it is the difference of)."""
+    mon = results.get("monitoring__county")
+    if mon is None:
+        return None
+    frame = mon.set_index(mon["month"].astype(str))
+    counts = [c for c in MONITORING_COUNTS if c in frame.columns]
+    t = dc.apply_if_public(audience, frame, counts, derived={
+        c: ["cpp_open"] for c in ("cpp_open_net_change_n", "cpp_open_per_10k") if c in frame.columns})
+    if t.is_suppressed and "cpp_open_net_change_n" in frame.columns:
+        t.mask["cpp_open_net_change_n"] |= t.mask["cpp_open"].shift(1, fill_value=False)
+    return t
+
+
+def protect(review, results: Results) -> Protected:
+    """The disclosure-controlled tables of a review's Board paper (passed through for a board review)."""
+    audience = review.meta.get("audience") or "board"
+    try:
+        prot = Protected(audience, _compliance_table(results, audience), _timescale_table(results, audience),
+                         _not_evidenced_table(results, audience), _supervision_table(results, audience),
+                         _workforce_table(results, audience), _monitoring_table(results, audience))
+    except dc.DisclosureError as exc:
+        raise ReportError(f"{review.review_id}: disclosure control cannot protect a table of the paper: {exc}") from None
+    if prot.public:
+        gr = results.get("case_audit__grades")
+        prot.grades_small = gr is not None and _small_any(pd.concat([gr["n"], gr["graded_n"], gr["blank_n"]]))
+        areas = results.get("monitoring__areas")
+        prot.areas_small = areas is not None and _small_any(
+            pd.concat([areas[c] for c in MONITORING_COUNTS if c in areas.columns]))
+        teams = results.get("workforce__teams")
+        prot.team_cases_small = teams is not None and _small_any(
+            pd.concat([teams[c] for c in ("cases_cp", "cases_lac", "cases_cin") if c in teams.columns]))
+    return prot
+
+
 # ------------------------------------------------------------------ variables
 
 
@@ -178,8 +413,14 @@ def _row(frame: pd.DataFrame | None, column: str, value):
     return None if hit.empty else hit.iloc[0]
 
 
-def build_variables(review, results: Results, engine: str) -> dict:
-    """Every number the words may quote, formatted for print, keyed for ``{{< var >}}``."""
+def build_variables(review, results: Results, engine: str, prot: Protected | None = None) -> dict:
+    """Every number the words may quote, formatted for print, keyed for ``{{< var >}}``.
+
+    Counts and the figures built on them come from the disclosure-controlled
+    tables of ``prot`` (:func:`protect`), through :func:`cell`, so a figure
+    hidden in a table is ``c`` in a sentence too.
+    """
+    prot = prot or protect(review, results)
     meta = review.meta
     prm = params()
     v: dict = {}
@@ -215,42 +456,55 @@ def build_variables(review, results: Results, engine: str) -> dict:
             "coinciding_n": num(int(team_p["is_coinciding"].sum())) if team_p is not None else "n/a",
             "threshold_pct": pct(prm.questionnaire.county_pressure_below_pct),
         }
-        for r in qs.itertuples():
-            v["qn"][r.question_id] = {"pct": pct(r.positive_pct), "n": num(r.answered_n)}
+        for r in qs.itertuples():  # answers of teams; a share of 1 to 5 answers is hidden like a count of cases
+            hidden = prot.small(r.answered_n)
+            v["qn"][r.question_id] = {"pct": dc.SUPPRESSED if hidden else pct(r.positive_pct),
+                                      "n": dc.SUPPRESSED if hidden else num(r.answered_n)}
     ca = results.get("case_audit__criterion_compliance")
     if ca is not None:
+        comp = prot.compliance
         prec = results.get("case_audit__precision").iloc[0]
-        ne = results.get("case_audit__not_evidenced_by_source")
-        ics, paper = _row(ne, "record_source", "ics_only"), _row(ne, "record_source", "ics_and_paper")
+        ne = prot.not_evidenced
+        shown = dc.chart_safe(comp)["compliance_pct"]
         v["ca"] = {
-            "cases_n": num(prec["audited_n"]), "criteria_n": num(len(ca)),
-            "population_n": num(prec["population_n"]) if pd.notna(prec["population_n"]) else "n/a",
+            "cases_n": prot.count(prec["audited_n"]), "criteria_n": num(len(ca)),
+            "population_n": prot.count(prec["population_n"]) if pd.notna(prec["population_n"]) else "n/a",
             "margin_pct": num(prec["margin_pct"], 1), "needed_5_n": num(prec["sample_needed_margin_5_n"]),
             "needed_10_n": num(prec["sample_needed_margin_10_n"]),
-            "compliance_min_pct": pct(ca["compliance_pct"].min()), "compliance_max_pct": pct(ca["compliance_pct"].max()),
+            "compliance_min_pct": pct(shown.min()), "compliance_max_pct": pct(shown.max()),
             "below_green_n": num(int((ca["compliance_pct"] < share.green).sum())),
-            "ne_ics_pct": pct(ics["not_evidenced_pct"], 1) if ics is not None else "n/a",
-            "ne_paper_pct": pct(paper["not_evidenced_pct"], 1) if paper is not None else "n/a",
+            "ne_ics_pct": cell(ne, "ics_only", "not_evidenced_pct", lambda x: pct(x, 1))
+            if ne is not None and "ics_only" in ne.frame.index else "n/a",
+            "ne_paper_pct": cell(ne, "ics_and_paper", "not_evidenced_pct", lambda x: pct(x, 1))
+            if ne is not None and "ics_and_paper" in ne.frame.index else "n/a",
         }
-        for r in ca.itertuples():
-            v["ca"][r.criterion_id] = {"pct": pct(r.compliance_pct), "n": num(r.answered_n),
-                                       "ci": f"{pct(r.ci_low_pct)} to {pct(r.ci_high_pct)}"}
-        sup = results.get("case_audit__supervision_overall")
-        good, poor = _row(sup, "supervision_group", "good_or_better"), _row(sup, "supervision_group", "not_good_or_better")
-        if good is not None and poor is not None:
-            v["sup"] = {"good_pct": pct(good["overall_good_or_better_pct"]), "poor_pct": pct(poor["overall_good_or_better_pct"]),
-                        "or": num(good["odds_ratio"], 1), "or_ci": f"{num(good['or_ci_low'], 1)} to {num(good['or_ci_high'], 1)}",
-                        "p": "< 0.001" if good["p_value"] < 0.001 else num(good["p_value"], 3),
-                        "good_n": num(good["cases_n"]), "poor_n": num(poor["cases_n"])}
-    ts = results.get("timescales__summary")
-    if ts is not None:
-        v["ts"] = {r.measure_id: {"pct": pct(r.met_pct), "met_n": num(r.met_n), "due_n": num(r.due_n),
-                                  "not_yet_due_n": num(r.not_yet_due_n)} for r in ts.itertuples()}
+        for cid, ci in zip(comp.frame.index, intervals(comp)):
+            v["ca"][cid] = {"pct": cell(comp, cid, "compliance_pct", pct), "n": cell(comp, cid, "answered_n", num),
+                            "ci": ci}
+        st = prot.supervision
+        if st is not None:
+            sup = results.get("case_audit__supervision_overall")
+            good = _row(sup, "supervision_group", "good_or_better")
+            hide = prot.supervision_hidden
+            v["sup"] = {"good_pct": cell(st, "good_or_better", "pct", pct),
+                        "poor_pct": cell(st, "not_good_or_better", "pct", pct),
+                        "or": dc.SUPPRESSED if hide else num(good["odds_ratio"], 1),
+                        "or_ci": dc.SUPPRESSED if hide else f"{num(good['or_ci_low'], 1)} to {num(good['or_ci_high'], 1)}",
+                        "p": dc.SUPPRESSED if hide else "< 0.001" if good["p_value"] < 0.001 else num(good["p_value"], 3),
+                        "good_n": cell(st, "good_or_better", "cases_n", num),
+                        "poor_n": cell(st, "not_good_or_better", "cases_n", num)}
+    tst = prot.timescales
+    if tst is not None:
+        v["ts"] = {mid: {"pct": cell(tst, mid, "met_pct", pct), "met_n": cell(tst, mid, "met_n", num),
+                         "due_n": cell(tst, mid, "due_n", num), "not_yet_due_n": cell(tst, mid, "not_yet_due_n", num)}
+                   for mid in tst.frame.index}
     ws = results.get("workforce__summary")
     if ws is not None:
         county = ws[ws["level"] == "county"].iloc[0]
-        v["wf"] = {"vacancy_pct": pct(county["vacancy_pct"]), "caseload": num(county["caseload_per_worker"]),
-                   "cp_per_worker": num(county["cp_per_worker"], 1), "lac_per_worker": num(county["lac_per_worker"], 1),
+        wt, cn = prot.workforce, county["name"]
+        v["wf"] = {"vacancy_pct": pct(county["vacancy_pct"]), "caseload": cell(wt, cn, "caseload_per_worker", num),
+                   "cp_per_worker": cell(wt, cn, "cp_per_worker", lambda x: num(x, 1)),
+                   "lac_per_worker": cell(wt, cn, "lac_per_worker", lambda x: num(x, 1)),
                    "agency_pct": pct(county["agency_pct"]), "teams_n": num(county["teams_n"]),
                    "teams_above_n": num(county["teams_above_threshold_n"]),
                    "threshold_pct": pct(prm.workforce.vacancy_threshold_pct)}
@@ -259,23 +513,25 @@ def build_variables(review, results: Results, engine: str) -> dict:
             v["wf"]["period"] = month_label(teams["period"].iloc[0])
     mon = results.get("monitoring__county")
     if mon is not None:
+        mt = prot.monitoring
         months = mon["month"].astype(str).tolist()
         v["mon"] = {"first_month": month_label(months[0]), "last_month": month_label(months[-1]),
-                    "last_open": num(mon["cpp_open"].iloc[-1]), "baseline_n": num(prm.monitoring.baseline_months)}
+                    "last_open": cell(mt, months[-1], "cpp_open", num), "baseline_n": num(prm.monitoring.baseline_months)}
         measures = results.get("monitoring__measures")
         change = _row(measures, "measure", "cpp_open_change_pct")
-        v["mon"]["change_pct"] = pct(change["value"]) if change is not None else "n/a"
+        # a change between two months is hidden with either month (any hidden month, to be safe)
+        v["mon"]["change_pct"] = ("n/a" if change is None else dc.SUPPRESSED if mt.mask["cpp_open"].any()
+                                  else pct(change["value"]))
         decembers = [m for m in months if m.endswith("-12")]
         if decembers:
             last = decembers[-1]
             prev = f"{int(last[:4]) - 1}-12"
-            row_last = mon[mon["month"] == last].iloc[0]
-            row_prev = mon[mon["month"] == prev]
             v["mon"]["dec"] = {
-                "last_month": month_label(last), "last_open": num(row_last["cpp_open"]),
-                "last_net": f"{int(row_last['cpp_open_net_change_n']):+d}" if pd.notna(row_last["cpp_open_net_change_n"]) else "n/a",
+                "last_month": month_label(last), "last_open": cell(mt, last, "cpp_open", num),
+                "last_net": cell(mt, last, "cpp_open_net_change_n",
+                                 lambda x: f"{int(x):+d}" if pd.notna(x) else "n/a"),
                 "prev_month": month_label(prev),
-                "prev_open": num(row_prev["cpp_open"].iloc[0]) if not row_prev.empty else "n/a",
+                "prev_open": cell(mt, prev, "cpp_open", num) if prev in mt.frame.index else "n/a",
             }
         signals = results.get("monitoring__signals")
         if signals is not None:
@@ -315,7 +571,33 @@ def _figure_block(results: Results, name: str, workspace: Path) -> str:
     return f'![{md_escape(fig["caption"])}](figures/{target.name}){{fig-alt="{alt}" width="100%"}}\n'
 
 
-def section_cover(review, cfg: dict, v: dict) -> str:
+def _gated_figure(results: Results, name: str, workspace: Path, prot: Protected, safe: bool, what: str) -> str:
+    """A figure, or in a public paper whose chart would show a hidden figure, a sentence saying it is left out.
+
+    The charts are drawn by the analysis stages from the unprotected data (their
+    labels and alt text state every value), so a public paper shows one only
+    when none of its data is hidden (``safe``).
+    """
+    if prot.public and not safe:
+        if results.figures.get(name) is None:
+            return ""
+        return (f"*{what} is left out of this published version: some of its figures are suppressed "
+                f"(small numbers).*\n")
+    return _figure_block(results, name, workspace)
+
+
+def _row_clear(t: dc.SuppressedTable | None, row) -> bool:
+    return t is not None and row in t.mask.index and not bool(t.mask.loc[row].any())
+
+
+def _criterion_figure(results: Results, cid: str, workspace: Path, prot: Protected) -> str:
+    comp = prot.compliance
+    safe = _row_clear(comp, cid) and not _small_any(comp.frame.loc[cid, ["na_n", "blank_n"]].tolist())
+    return _gated_figure(results, f"case_audit__criterion_{cid}", workspace, prot, safe,
+                         f"The chart of criterion {cid}")
+
+
+def section_cover(review, cfg: dict, v: dict, prot: Protected | None = None) -> str:
     r = v["review"]
     rows = pd.DataFrame([
         ("By", r["author"]), ("To", f"{r['board']}, {r['meeting_date']}"), ("Subject", r["title"]),
@@ -326,6 +608,8 @@ def section_cover(review, cfg: dict, v: dict) -> str:
     decisions = "\n".join(f"({roman[i]}) {d}" for i, d in enumerate(cfg.get("decisions", [])))
     synthetic = ("\n::: {.callout-warning}\n**Synthetic data: not real cases.** Every figure in this paper is computed "
                  "from invented example data.\n:::\n" if review.synthetic else "")
+    if prot is not None and prot.public:
+        synthetic += f"\n::: {{.callout-note}}\n**Small numbers.** {dc.CONVENTION_NOTE}\n:::\n"
     return (synthetic + "\n" + md_table(rows) + "\n**For decision.** Members are asked to:\n\n" + decisions + "\n")
 
 
@@ -339,7 +623,39 @@ def section_findings_overview(v: dict, results: Results) -> str:
             + md_table(table))
 
 
-def section_findings_matrix(results: Results) -> str:
+def _matrix_figures(r, prot: Protected) -> tuple[str, str] | None:
+    """Value and "Based on" of a findings-matrix row of a public paper (None: print as they are).
+
+    Case-audit and timescale rows quote the compliance and timescale tables
+    (so a figure hidden there, primary or secondary, is hidden here too); a
+    share of 1 to 5 answers or cases is hidden with its count; the caseload
+    and the change in children with a plan follow the workforce and
+    monitoring tables. Counts of teams and months are shown.
+    """
+    if not prot.public or r.source == "narrative" or r.is_no_data:
+        return None
+    unit = r.n_unit if isinstance(r.n_unit, str) else ""
+    ref = str(r.ref) if isinstance(r.ref, str) else ""
+    if r.source == "case_audit" and prot.compliance is not None and ref in prot.compliance.frame.index:
+        t = prot.compliance
+        return cell(t, ref, "compliance_pct", pct), f"{cell(t, ref, 'answered_n', num)} {unit}"
+    if r.source == "timescale" and prot.timescales is not None and ref in prot.timescales.frame.index:
+        t = prot.timescales
+        return cell(t, ref, "met_pct", pct), f"{cell(t, ref, 'due_n', num)} {unit}"
+    value = pct(r.value) if r.unit == "%" else f"{num(r.value, 1)} {r.unit}"
+    n = f"{num(r.n)} {unit}" if pd.notna(r.n) else ""
+    if unit in ("answers", "cases") and prot.small(r.n):
+        return dc.SUPPRESSED, f"{dc.SUPPRESSED} {unit}"
+    if r.source == "workforce" and ref == "caseload_per_worker" and prot.workforce is not None:
+        county = prot.workforce.frame.index[prot.workforce.frame["level"] == "county"]
+        if len(county) and prot.workforce.mask.at[county[0], "caseload_per_worker"]:
+            return dc.SUPPRESSED, n
+    if r.source == "monitoring" and prot.monitoring is not None and prot.monitoring.mask["cpp_open"].any():
+        return dc.SUPPRESSED, n
+    return value, n
+
+
+def section_findings_matrix(results: Results, prot: Protected | None = None) -> str:
     fm = results.get("findings__matrix")
     if fm is None:
         return "The review has no evidence map, so no findings matrix.\n"
@@ -359,6 +675,9 @@ def section_findings_matrix(results: Results) -> str:
             else:
                 value = f"{num(r.value, 1)} {r.unit}"
             n = f"{num(r.n)} {r.n_unit}" if pd.notna(r.n) else ""
+            public = _matrix_figures(r, prot) if prot is not None else None
+            if public is not None:
+                value, n = public
             rating = r.deferred_label if r.is_deferred else rag_cell(r.rag) if isinstance(r.rag, str) else "Not rated"
             out.append((md_escape(r.evidence), f"[{ref}]" if ref else "", value, n, rating))
         parts.append(md_table(pd.DataFrame(out, columns=["Local evidence", "Ref", "Value", "Based on", "Rating"]),
@@ -374,7 +693,7 @@ def key_criteria(results: Results, cfg: dict) -> list[str]:
     return [c for c in chosen if c in set(ca["criterion_id"])]
 
 
-def section_key_audit(review, results: Results, cfg: dict, workspace: Path) -> str:
+def section_key_audit(review, results: Results, cfg: dict, workspace: Path, prot: Protected) -> str:
     ca = results.get("case_audit__criterion_compliance")
     if ca is None:
         return "The review has no case audit.\n"
@@ -385,59 +704,72 @@ def section_key_audit(review, results: Results, cfg: dict, workspace: Path) -> s
         r = ca[ca["criterion_id"] == cid].iloc[0]
         ref = f" [{r['reference']}]" if isinstance(r["reference"], str) else ""
         parts.append(f"## {md_escape(text.get(cid, cid))}{ref}\n")
-        parts.append(f"Met in {num(r['yes_n'])} of {num(r['answered_n'])} cases where it could be judged "
-                     f"({pct(r['compliance_pct'])}, 95% interval {pct(r['ci_low_pct'])} to {pct(r['ci_high_pct'])}); "
-                     f"the record could not evidence it in {num(r['not_evidenced_n'])}.\n")
-        parts.append(_figure_block(results, f"case_audit__criterion_{cid}", workspace))
+        t = prot.compliance
+        ci = intervals(t)[list(t.frame.index).index(cid)]
+        parts.append(f"Met in {cell(t, cid, 'yes_n', num)} of {cell(t, cid, 'answered_n', num)} cases where it could "
+                     f"be judged ({cell(t, cid, 'compliance_pct', pct)}, 95% interval {ci}); "
+                     f"the record could not evidence it in {cell(t, cid, 'not_evidenced_n', num)}.\n")
+        parts.append(_criterion_figure(results, cid, workspace, prot))
     return "\n".join(parts) if parts else "No key audit questions were chosen.\n"
 
 
-def section_compliance(results: Results, workspace: Path) -> str:
+def section_compliance(results: Results, workspace: Path, prot: Protected) -> str:
     out = []
-    ts = results.get("timescales__summary")
-    if ts is not None:
+    t = prot.timescales
+    if t is not None:
         table = pd.DataFrame({
-            "Timescale": ts["label"], "Met": ts["met_n"].map(num), "Due": ts["due_n"].map(num),
-            "Not yet due": ts["not_yet_due_n"].map(num), "Met (%)": ts["met_pct"].map(pct),
-            "95% interval": ts["ci_low_pct"].map(pct) + " to " + ts["ci_high_pct"].map(pct)})
+            "Timescale": t.frame["label"].tolist(), "Met": cells(t, "met_n", num), "Due": cells(t, "due_n", num),
+            "Not yet due": cells(t, "not_yet_due_n", num), "Met (%)": cells(t, "met_pct", pct),
+            "95% interval": intervals(t)})
         out.append("Statutory timescales, from the dates on the audited files (working days exclude weekends and "
                    "bank holidays; cases whose deadline falls after the census date are not yet due):\n")
         out.append(md_table(table, ["l", "r", "r", "r", "r", "l"]))
-        out.append(_figure_block(results, "timescales__summary", workspace))
-    ca = results.get("case_audit__criterion_compliance")
-    if ca is not None:
+        out.append(_gated_figure(results, "timescales__summary", workspace, prot, not t.any_hidden,
+                                 "The chart of the timescales"))
+    c = prot.compliance
+    if c is not None:
         table = pd.DataFrame({
-            "Criterion": ca["criterion_id"], "Domain": ca["domain"], "Ref": ca["reference"].fillna(""),
-            "Yes": ca["yes_n"].map(num), "No": ca["no_n"].map(num), "Not evidenced": ca["not_evidenced_n"].map(num),
-            "Compliance": ca["compliance_pct"].map(pct),
-            "95% interval": ca["ci_low_pct"].map(pct) + " to " + ca["ci_high_pct"].map(pct)})
+            "Criterion": list(c.frame.index), "Domain": c.frame["domain"].tolist(),
+            "Ref": c.frame["reference"].fillna("").tolist(),
+            "Yes": cells(c, "yes_n", num), "No": cells(c, "no_n", num), "Not evidenced": cells(c, "not_evidenced_n", num),
+            "Compliance": cells(c, "compliance_pct", pct), "95% interval": intervals(c)})
         out.append("\nCompliance with each audit criterion (yes over yes, no and not evidenced):\n")
         out.append(md_table(table, ["l", "l", "l", "r", "r", "r", "r", "l"]))
-        out.append(_figure_block(results, "case_audit__compliance", workspace))
-        ne = results.get("case_audit__not_evidenced_by_source")
+        out.append(_gated_figure(results, "case_audit__compliance", workspace, prot, not c.any_hidden,
+                                 "The chart of compliance by criterion"))
+        ne = prot.not_evidenced
         if ne is not None:
-            rows = pd.DataFrame({"Record read": ne["record_source"].map(contract().code_label),
-                                 "Answers": ne["answered_n"].map(num), "Not evidenced": ne["not_evidenced_n"].map(num),
-                                 "Share": ne["not_evidenced_pct"].map(lambda x: pct(x, 1))})
+            rows = pd.DataFrame({"Record read": [contract().code_label(x) for x in ne.frame.index],
+                                 "Answers": cells(ne, "answered_n", num),
+                                 "Not evidenced": cells(ne, "not_evidenced_n", num),
+                                 "Share": cells(ne, "not_evidenced_pct", lambda x: pct(x, 1))})
             out.append("\nAnswers the record could not evidence, by what the auditor could read:\n")
             out.append(md_table(rows, ["l", "r", "r", "r"]))
     return "\n".join(out) if out else "The review has no case audit.\n"
 
 
-def section_competence(results: Results, v: dict, workspace: Path) -> str:
+def section_competence(results: Results, v: dict, workspace: Path, prot: Protected) -> str:
     out = []
     if "sup" in v:
         s = v["sup"]
-        out.append(f"Cases whose supervision was graded good or better were good or better overall in {s['good_pct']} "
-                   f"of {s['good_n']} cases, against {s['poor_pct']} of {s['poor_n']} cases with weaker supervision "
-                   f"(odds ratio {s['or']}, 95% interval {s['or_ci']}; Fisher's exact test p {s['p']}). "
-                   f"The audit cannot show that supervision causes better practice, but the association is strong.\n")
-        out.append(_figure_block(results, "case_audit__grades", workspace))
+        if prot.supervision_hidden:
+            out.append(f"Cases whose supervision was graded good or better were good or better overall in "
+                       f"{s['good_pct']} of {s['good_n']} cases, against {s['poor_pct']} of {s['poor_n']} cases with "
+                       f"weaker supervision. Some of these counts are small, so they, the odds ratio and its test "
+                       f"are suppressed in this published version.\n")
+        else:
+            out.append(f"Cases whose supervision was graded good or better were good or better overall in {s['good_pct']} "
+                       f"of {s['good_n']} cases, against {s['poor_pct']} of {s['poor_n']} cases with weaker supervision "
+                       f"(odds ratio {s['or']}, 95% interval {s['or_ci']}; Fisher's exact test p {s['p']}). "
+                       f"The audit cannot show that supervision causes better practice, but the association is strong.\n")
+        out.append(_gated_figure(results, "case_audit__grades", workspace, prot,
+                                 not prot.grades_small and not prot.supervision_hidden, "The chart of grades"))
     qs = results.get("questionnaire__question_summary")
     if qs is not None:
         out.append(f"\nTeams' own view of their practice: the {v['qn']['questions_n']} questions of the "
                    f"self-assessment, with the share of positive answers.\n")
-        out.append(_figure_block(results, "questionnaire__positive_share", workspace))
+        out.append(_gated_figure(results, "questionnaire__positive_share", workspace, prot,
+                                 not _small_any(qs["answered_n"]), "The chart of positive answers by question"))
         out.append(f"\nQuestions below {v['qn']['threshold_pct']} positive across the county (county-wide "
                    f"pressures): {v['qn']['pressures']}. Teams where a county-wide pressure meets local ones: "
                    f"{v['qn']['coinciding_n']}.\n")
@@ -445,39 +777,46 @@ def section_competence(results: Results, v: dict, workspace: Path) -> str:
     return "\n".join(out) if out else "The review has no questionnaire or audit grades.\n"
 
 
-def section_capacity(results: Results, v: dict, workspace: Path) -> str:
+def section_capacity(results: Results, v: dict, workspace: Path, prot: Protected) -> str:
     out = []
-    ws = results.get("workforce__summary")
-    if ws is not None:
-        table = pd.DataFrame({"Level": ws["name"], "Vacancy": ws["vacancy_pct"].map(pct),
-                              "Caseload per worker": ws["caseload_per_worker"].map(lambda x: num(x, 1)),
-                              "CP per worker": ws["cp_per_worker"].map(lambda x: num(x, 1)),
-                              "LAC per worker": ws["lac_per_worker"].map(lambda x: num(x, 1)),
-                              "Agency share": ws["agency_pct"].map(pct),
-                              "Teams above threshold": ws["teams_above_threshold_n"].map(num)})
+    wt = prot.workforce
+    if wt is not None:
+        table = pd.DataFrame({"Level": list(wt.frame.index), "Vacancy": cells(wt, "vacancy_pct", pct),
+                              "Caseload per worker": cells(wt, "caseload_per_worker", lambda x: num(x, 1)),
+                              "CP per worker": cells(wt, "cp_per_worker", lambda x: num(x, 1)),
+                              "LAC per worker": cells(wt, "lac_per_worker", lambda x: num(x, 1)),
+                              "Agency share": cells(wt, "agency_pct", pct),
+                              "Teams above threshold": cells(wt, "teams_above_threshold_n", num)})
         w = v["wf"]
         out.append(f"Vacancy rate of qualified social worker posts and caseloads at {w.get('period', 'the latest period')} "
                    f"(rates are ratios of sums over teams; a team above {w['threshold_pct']} is counted):\n")
         out.append(md_table(table, ["l", "r", "r", "r", "r", "r", "r"]))
         out.append(_figure_block(results, "workforce__vacancy_by_team", workspace))
-        out.append(_figure_block(results, "workforce__caseload_composition", workspace))
+        out.append(_gated_figure(results, "workforce__caseload_composition", workspace, prot,
+                                 not prot.team_cases_small and not wt.any_hidden, "The chart of caseloads by team"))
     mon = results.get("monitoring__county")
     if mon is not None:
         m = v["mon"]
         out.append(f"\nChildren with a child protection plan, {m['first_month']} to {m['last_month']}: "
                    f"{m['last_open']} at the end, {m['change_pct']} more than twelve months earlier.\n")
-        out.append(_figure_block(results, "monitoring__cpp_open_by_area", workspace))
+        mt = prot.monitoring
+        out.append(_gated_figure(results, "monitoring__cpp_open_by_area", workspace, prot,
+                                 not prot.areas_small and not mt.mask["cpp_open"].any(),
+                                 "The chart of children with a plan by area"))
         signals = results.get("monitoring__signals")
         if signals is not None and not signals.empty:
             last = signals.groupby("measure", sort=False).tail(3)
             rows = pd.DataFrame({"Measure": last["measure"].str.replace("_", " "), "Month": last["month"].map(month_label),
-                                 "Value": last["value"].map(num), "Baseline mean": last["mean"].map(lambda x: num(x, 1)),
+                                 "Value": [dc.SUPPRESSED if prot.small(x) else num(x) for x in last["value"]],
+                                 "Baseline mean": last["mean"].map(lambda x: num(x, 1)),
                                  "Direction": last["direction"], "Rules": last["rules"]})
             out.append("\nSpecial-cause variation (NHS *Making Data Count* rules on XmR charts; the last three signals "
                        "of each measure):\n")
             out.append(md_table(rows, ["l", "l", "r", "r", "l", "l"]))
         for measure in ("referrals", "s47_enquiries", "icpcs"):
-            out.append(_figure_block(results, f"monitoring__xmr_{measure}", workspace))
+            safe = measure in mt.mask.columns and not mt.mask[measure].any()
+            out.append(_gated_figure(results, f"monitoring__xmr_{measure}", workspace, prot, safe,
+                                     f"The chart of {measure.replace('_', ' ')} by month"))
     return "\n".join(out) if out else "The review has no workforce or monitoring data.\n"
 
 
@@ -538,8 +877,9 @@ def _gantt(tasks: list[dict], workspace: Path) -> str:
     return f'![Outline timeline of the review, by task.](figures/{paths["png"].name}){{fig-alt="{alt}" width="100%"}}\n'
 
 
-def section_method(review, results: Results, v: dict) -> str:
+def section_method(review, results: Results, v: dict, prot: Protected | None = None) -> str:
     prm = params()
+    public = prot is not None and prot.public
     out = ["**Intervals.** Shares from the case audit and the timescales carry 95% Wilson score intervals on their own "
            "denominator. Where the number of children with a plan (N) is known, the sample size n is replaced by the "
            "effective size n(N-1)/(N-n), the finite-population correction. The questionnaire covers every team, so its "
@@ -556,11 +896,18 @@ def section_method(review, results: Results, v: dict) -> str:
     if plan.exists():
         doc = json.loads(plan.read_text(encoding="utf-8"))
         out.append(f"**Sample design.** The next audit sample was planned for a margin of ±{num(doc.get('margin_pct'), 1)} "
-                   f"points: {num(doc.get('required_n'))} cases, of which {num(doc.get('certainty_n', doc.get('high_risk_n')))} "
+                   f"points: {num(doc.get('required_n'))} cases, of which "
+                   f"{(prot.count if public else num)(doc.get('certainty_n', doc.get('high_risk_n')))} "
                    f"high-risk cases taken in full and the rest drawn in proportion across areas and team types "
                    f"(seed {doc.get('seed')}).\n")
     thresholds = pd.DataFrame([(name, r.better, num(r.green, 1), num(r.amber, 1)) for name, r in prm.ratings.items()],
                               columns=["Measure", "Better when", "Green at or beyond", "Amber at or beyond"])
+    if public:
+        out.append(f"**Small numbers.** This paper is published, so every count of children or cases, and every "
+                   f"figure built on one, is disclosure-controlled. {dc.CONVENTION_NOTE} A share of 1 to 5 "
+                   f"questionnaire answers is hidden in the same way. Counts of teams and of months are not counts "
+                   f"of children and are shown. A chart that would show a hidden figure is left out. Ratings (green, "
+                   f"amber, red) are shown where the figure behind them is hidden: a rating is a band, not a count.\n")
     out.append("**Ratings.** Each computed row of the findings matrix is rated against these thresholds "
                "(`params.yaml`); a measure without thresholds is shown unrated, and rows of a later phase are not rated.\n")
     out.append(md_table(thresholds, ["l", "l", "r", "r"]))
@@ -579,14 +926,22 @@ def section_method(review, results: Results, v: dict) -> str:
     return "\n".join(out)
 
 
-def section_quality(review) -> str:
+def section_quality(review, prot: Protected | None = None) -> str:
     path = processed_dir(review.review_id) / "validation__issues.csv"
     issues = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame()
     skipped = []
+    public = prot is not None and prot.public
     out = ["The data were checked against the raw data contract before any analysis. Errors stop the build; the "
-           "queries below did not, and are listed for the people who supply the data.\n"]
+           "queries below did not, and are listed for the people who supply the data.\n" if not public else
+           "The data were checked against the raw data contract before any analysis. Errors stop the build; the "
+           "queries below did not. Only the kind of query and how many rows it concerns are published here; the "
+           "details are in the issue report for the people who supply the data.\n"]
     if issues.empty:
         out.append("No queries were raised.\n")
+    elif public:  # a query's message can quote a raw value: publish the kind and the number of rows only
+        summary = (issues.fillna("").groupby(["table", "column", "rule"], sort=True).size().reset_index(name="rows"))
+        summary["rows"] = summary["rows"].map(num)
+        out.append(md_table(summary.rename(columns=str.capitalize), ["l", "l", "l", "r"]))
     else:
         table = issues[["severity", "table", "file", "row", "column", "rule", "message"]].fillna("")
         out.append(md_table(table.rename(columns=str.capitalize)))
@@ -657,13 +1012,15 @@ def section_provenance(review, engine: str) -> str:
     return "\n".join(out)
 
 
-def section_slides(review, results: Results, cfg: dict, v: dict, workspace: Path) -> str:
+def section_slides(review, results: Results, cfg: dict, v: dict, workspace: Path, prot: Protected) -> str:
     """A short deck: key findings, the matrix in brief, one slide per key audit question, capacity, recommendations."""
     out = ["## Key findings\n"]
     if "ca" in v:
         out.append(f"- Case audit of {v['ca']['cases_n']} files: compliance from {v['ca']['compliance_min_pct']} "
                    f"to {v['ca']['compliance_max_pct']} across {v['ca']['criteria_n']} criteria")
-    if "sup" in v:
+    if "sup" in v and prot.supervision_hidden:
+        out.append("- Supervision and overall practice: figures suppressed (small numbers)")
+    elif "sup" in v:
         out.append(f"- Good supervision goes with good overall practice: {v['sup']['good_pct']} against {v['sup']['poor_pct']}")
     if "wf" in v:
         out.append(f"- Vacancy rate {v['wf']['vacancy_pct']}; {v['wf']['teams_above_n']} teams above "
@@ -687,7 +1044,7 @@ def section_slides(review, results: Results, cfg: dict, v: dict, workspace: Path
         r = ca[ca["criterion_id"] == cid].iloc[0]
         ref = f" [{r['reference']}]" if isinstance(r["reference"], str) else ""
         out.append(f"## {md_escape(text.get(cid, cid))}{ref}\n")
-        out.append(_figure_block(results, f"case_audit__criterion_{cid}", workspace))
+        out.append(_criterion_figure(results, cid, workspace, prot))
     if "wf" in v:
         out.append("## Capacity\n")
         out.append(_figure_block(results, "workforce__vacancy_by_team", workspace))
@@ -924,15 +1281,15 @@ def section_across_case(review, results: Results) -> str:
         return "The review has no register of recommendations or no findings matrix.\n"
     mine = recs[pd.to_numeric(recs["phase"], errors="coerce") == phase]
     if mine.empty:
-        return f"This phase makes no recommendations of its own.\n"
+        return "This phase makes no recommendations of its own.\n"
     evidence = fm[fm["phase"] == phase].reset_index(drop=True)
     if evidence.empty:
         evidence = fm.reset_index(drop=True)
     links = link_by_words(mine, evidence)
     label = contract().code_label
-    out = [f"The recommendations of this phase, each with the evidence of this phase that it answers. The register "
-           f"does not record which finding a recommendation answers, so each is matched to the evidence whose wording "
-           f"it shares (the shared words are shown); the ratings are those of the findings matrix.\n"]
+    out = ["The recommendations of this phase, each with the evidence of this phase that it answers. The register "
+           "does not record which finding a recommendation answers, so each is matched to the evidence whose wording "
+           "it shares (the shared words are shown); the ratings are those of the findings matrix.\n"]
     used: set[int] = set()
     for r in mine.itertuples():
         due = f", due {date_label(r.due_date)}" if pd.notna(r.due_date) else ""
@@ -990,26 +1347,27 @@ def build_workspace(review, results: Results, engine: str) -> tuple[Path, dict, 
     for name in ("_quarto.yml", "board-paper.qmd", "board-slides.qmd"):
         shutil.copyfile(REPORT_DIR / name, workspace / name)
     shutil.copytree(words_dir, workspace / "words")
-    v = build_variables(review, results, engine)
+    prot = protect(review, results)
+    v = build_variables(review, results, engine, prot)
     stood = read_previous(review) if previous_reviews(review.meta) else []
     if stood:
         v.update(across_variables(review, results, stood))
     sections = {
-        "cover": section_cover(review, cfg, v),
+        "cover": section_cover(review, cfg, v, prot),
         "findings_overview": section_findings_overview(v, results),
-        "findings_matrix": section_findings_matrix(results),
+        "findings_matrix": section_findings_matrix(results, prot),
         "across": section_across(review, results, stood),
-        "key_audit": section_key_audit(review, results, cfg, workspace),
-        "compliance": section_compliance(results, workspace),
-        "competence": section_competence(results, v, workspace),
-        "capacity": section_capacity(results, v, workspace),
+        "key_audit": section_key_audit(review, results, cfg, workspace, prot),
+        "compliance": section_compliance(results, workspace, prot),
+        "competence": section_competence(results, v, workspace, prot),
+        "capacity": section_capacity(results, v, workspace, prot),
         "recommendations": section_recommendations(review),
         "annex_plan": section_plan(cfg, workspace),
-        "annex_method": section_method(review, results, v),
-        "annex_quality": section_quality(review),
+        "annex_method": section_method(review, results, v, prot),
+        "annex_quality": section_quality(review, prot),
         "annex_glossary": section_glossary(),
         "annex_provenance": section_provenance(review, engine),
-        "slides": section_slides(review, results, cfg, v, workspace),
+        "slides": section_slides(review, results, cfg, v, workspace, prot),
     }
     for name, text in sections.items():
         (workspace / "sections" / f"{name}.md").write_text(text, encoding="utf-8")

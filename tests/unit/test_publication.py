@@ -170,7 +170,25 @@ def test_forbidden_values_are_the_contract_s_personal_and_free_text_columns():
 
 
 def test_an_unknown_format_is_an_error(tmp_path, forbidden):
-    path = tmp_path / "report.pptx"
+    path = tmp_path / "report.odt"
     path.write_bytes(b"")
     with pytest.raises(pub.PublicationError, match="no text extractor"):
         pub.check_files([path], forbidden)
+
+
+def test_pptx_with_a_case_id_on_a_slide_fails_and_a_clean_deck_passes(tmp_path, forbidden):
+    import pptx
+    from pptx.util import Inches
+
+    def deck(name, words):
+        prs = pptx.Presentation()
+        slide = prs.slides.add_slide(prs.slide_layouts[5])
+        slide.shapes.title.text = "Key findings"
+        slide.shapes.add_textbox(Inches(1), Inches(2), Inches(6), Inches(1)).text_frame.text = words
+        path = tmp_path / name
+        prs.save(path)
+        return path
+
+    leaky = deck("leaky.pptx", f"Case {CASE_ID} was late.")
+    clean = deck("clean.pptx", "Most cases met the timescale.")
+    assert [f.file for f in pub.check_files([leaky, clean], forbidden)] == ["leaky.pptx"]
