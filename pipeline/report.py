@@ -730,7 +730,7 @@ def section_compliance(results: Results, workspace: Path, prot: Protected) -> st
     if c is not None:
         table = pd.DataFrame({
             "Criterion": list(c.frame.index), "Domain": c.frame["domain"].tolist(),
-            "Ref": c.frame["reference"].fillna("").tolist(),
+            "Ref": c.frame["reference"].astype(object).where(c.frame["reference"].notna(), "").tolist(),
             "Yes": cells(c, "yes_n", num), "No": cells(c, "no_n", num), "Not evidenced": cells(c, "not_evidenced_n", num),
             "Compliance": cells(c, "compliance_pct", pct), "95% interval": intervals(c)})
         out.append("\nCompliance with each audit criterion (yes over yes, no and not evidenced):\n")
