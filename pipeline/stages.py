@@ -39,7 +39,7 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
         name="questionnaire",
         modules=("questionnaire",),
         tables=("teams", "questions", "questionnaire"),
-        params=("questionnaire", "intervals"),
+        params=("questionnaire",),
         outputs=(
             "questionnaire__question_summary.csv", "questionnaire__by_area.csv",
             "questionnaire__by_team_type.csv", "questionnaire__team_heatmap.csv",
