@@ -987,6 +987,15 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+RENDER_PARAMS = ("ratings", "questionnaire", "workforce", "monitoring", "intervals", "timescales", "sample")
+
+
+def params_text() -> str:
+    """The parameter sections a paper depends on, as YAML (not the list of reviews to build)."""
+    data = params().model_dump(mode="json")
+    return yaml.safe_dump({k: data[k] for k in RENDER_PARAMS}, sort_keys=False)
+
+
 def section_provenance(review, engine: str) -> str:
     rows = []
     for path in sorted(raw_dir(review.review_id).iterdir()):
@@ -1007,8 +1016,8 @@ def section_provenance(review, engine: str) -> str:
            "give the same paper.\n",
            "Raw files (SHA-256):\n", md_table(pd.DataFrame(rows, columns=["File", "SHA-256"])),
            "\nPackages:\n", md_table(pd.DataFrame(versions, columns=["Package", "Version"])),
-           "\nParameters (`params.yaml`):\n",
-           "```yaml\n" + (PROJ_ROOT / "params.yaml").read_text(encoding="utf-8").strip() + "\n```\n"]
+           "\nParameters (`params.yaml`, the sections the render stage declares):\n",
+           "```yaml\n" + params_text() + "```\n"]
     return "\n".join(out)
 
 
@@ -1434,7 +1443,7 @@ def dvc_stage(code_deps) -> dict:
         "do": {
             "cmd": "python -m pipeline render ${item}",
             "deps": deps,
-            "params": ["ratings", "questionnaire", "workforce", "monitoring", "intervals", "timescales", "sample"],
+            "params": list(RENDER_PARAMS),
             "outs": [{"report/_output/${item}": {"cache": False}}],
         },
     }
