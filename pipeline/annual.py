@@ -25,7 +25,6 @@ The workspace, staging and atomic move are those of :mod:`pipeline.report`.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -43,7 +42,8 @@ from pipeline import render
 from pipeline.contract import contract
 from pipeline.paths import REPORT_DIR, output_dir, processed_dir
 from pipeline.report import (BUILD_DIR, REVIEWS_DIR, ReportError, Results, date_label, engine_name, md_escape,
-                             md_table, month_label, num, pct, read_results, section_glossary, section_provenance)
+                             md_table, month_label, num, pct, read_results, section_glossary, section_provenance,
+                             skipped_analyses)
 from pipeline.snapshot import open_review
 from pipeline.stats import wilson_interval
 
@@ -786,15 +786,7 @@ def _section_quality(review_id: str) -> str:
                    .reset_index(name="rows"))
         summary["rows"] = summary["rows"].map(num)
         out.append(md_table(summary.rename(columns=str.capitalize), ["l", "l", "l", "r"]))
-    skipped = []
-    for name in ("case_audit", "workforce", "monitoring"):
-        status = json.loads((processed_dir(review_id) / f"{name}__status.json").read_text(encoding="utf-8"))
-        for module, m in status["modules"].items():
-            if not m["ran"]:
-                skipped.append((module.replace("_", " "), m["skipped_reason"]))
-    if skipped:
-        out.append("\nAnalyses not run for this review:\n")
-        out.append(md_table(pd.DataFrame(skipped, columns=["Analysis", "Why"])))
+    out.append(skipped_analyses(review_id, ("case_audit", "workforce", "monitoring")))
     return "\n".join(out)
 
 

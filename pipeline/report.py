@@ -929,7 +929,6 @@ def section_method(review, results: Results, v: dict, prot: Protected | None = N
 def section_quality(review, prot: Protected | None = None) -> str:
     path = processed_dir(review.review_id) / "validation__issues.csv"
     issues = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame()
-    skipped = []
     public = prot is not None and prot.public
     out = ["The data were checked against the raw data contract before any analysis. Errors stop the build; the "
            "queries below did not, and are listed for the people who supply the data.\n" if not public else
@@ -945,15 +944,21 @@ def section_quality(review, prot: Protected | None = None) -> str:
     else:
         table = issues[["severity", "table", "file", "row", "column", "rule", "message"]].fillna("")
         out.append(md_table(table.rename(columns=str.capitalize)))
-    for name in ("questionnaire", "case_audit", "workforce", "monitoring", "findings"):
-        status = json.loads((processed_dir(review.review_id) / f"{name}__status.json").read_text())
+    out.append(skipped_analyses(review.review_id, tuple(STAGES)))
+    return "\n".join(out)
+
+
+def skipped_analyses(review_id: str, stages: tuple[str, ...]) -> str:
+    """A table of the analyses a review's stages skipped and why (from their status files), or ''."""
+    skipped = []
+    for name in stages:
+        status = json.loads((processed_dir(review_id) / f"{name}__status.json").read_text(encoding="utf-8"))
         for module, m in status["modules"].items():
             if not m["ran"]:
                 skipped.append((module.replace("_", " "), m["skipped_reason"]))
-    if skipped:
-        out.append("\nAnalyses not run for this review:\n")
-        out.append(md_table(pd.DataFrame(skipped, columns=["Analysis", "Why"])))
-    return "\n".join(out)
+    if not skipped:
+        return ""
+    return "\nAnalyses not run for this review:\n\n" + md_table(pd.DataFrame(skipped, columns=["Analysis", "Why"]))
 
 
 def section_glossary() -> str:
