@@ -157,7 +157,8 @@ def test_a_failed_render_keeps_the_previous_papers(paper, monkeypatch):
     assert report.render_review(EXAMPLE, quiet=True) == 1
     after = {p.name: p.read_bytes() for p in paper["out"].iterdir()}
     assert after == before
-    assert [p.name for p in paper["out"].parent.iterdir() if p.name.startswith(".")] == []
+    leftovers = [p.name for p in paper["out"].parent.iterdir() if ".staging-" in p.name or ".render-" in p.name]
+    assert leftovers == []  # no half-built staging folder is left beside the papers
 
 
 def test_rendering_again_gives_the_same_html_and_word_bytes(paper):
