@@ -379,6 +379,11 @@ def build_case_audit_form(review, path: Path | str, sample: pd.DataFrame | None 
          ("Code lists", ["list", "label (drop-down)", "code (also accepted)"], _code_table(lists, spec)),
          ("Teams", ["team_id", "area", "team type", "team name"],
           [[r.team_id, r.area, r.team_type, r.team_name] for r in teams.itertuples(index=False)])])
+    return _finish(wb, lists, path)
+
+
+def _finish(wb, lists, path: Path | str) -> Path:
+    """Add the Lists sheet behind the drop-downs, open on the first sheet, and save."""
     _write_lists(wb, lists)
     wb.active = 0
     path = Path(path)
@@ -410,12 +415,7 @@ def build_questionnaire_form(review, path: Path | str, spec: Contract | None = N
          ("Code lists", ["list", "label (drop-down)", "code (also accepted)"], _code_table(lists, spec)),
          ("Teams", ["team_id", "area", "team type", "team name"],
           [[r.team_id, r.area, r.team_type, r.team_name] for r in teams.itertuples(index=False)])])
-    _write_lists(wb, lists)
-    wb.active = 0
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return _finish(wb, lists, path)
 
 
 def write_forms(review, out_dir: Path | str, sample: pd.DataFrame | None = None) -> dict[str, Path]:
