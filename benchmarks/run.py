@@ -65,11 +65,11 @@ def bench_notebooks(review_id: str, repeat: int) -> list[tuple[str, float]]:
 
 def bench_render(review_id: str, repeat: int) -> list[tuple[str, float]]:
     try:
-        from pipeline.papers import publish as report
+        from pipeline.papers import publish
     except ImportError:
         return [("render: pipeline.papers.publish not available", float("nan"))]
     return [(f"render the Board paper of {review_id}, four formats",
-             _best(lambda: report.render_review(review_id, quiet=True), repeat))]
+             _best(lambda: publish.render_review(review_id, quiet=True), repeat))]
 
 
 def _run(cmd: list[str], cwd: Path, env: dict) -> float:
