@@ -6,7 +6,7 @@ notebooks  executing every analysis notebook of a review with Papermill (as
            `python -m pipeline build --no-render` does, two at a time), against
            one Python process computing the same tables and figures without
            notebooks
-render     rendering the Board paper in all four formats (when pipeline.report exists)
+render     rendering the Board paper in all four formats (pipeline.papers.publish)
 rebuild    DVC: cold build of every review in params.yaml, a no-op `make report`,
            and a rebuild after one raw table of one review changes (run on a copy
            of the working tree, as `git ls-files` lists it, in a temporary folder)
@@ -65,11 +65,11 @@ def bench_notebooks(review_id: str, repeat: int) -> list[tuple[str, float]]:
 
 def bench_render(review_id: str, repeat: int) -> list[tuple[str, float]]:
     try:
-        from pipeline import report
+        from pipeline.papers import publish
     except ImportError:
-        return [("render: pipeline.report not available yet", float("nan"))]
+        return [("render: pipeline.papers.publish not available", float("nan"))]
     return [(f"render the Board paper of {review_id}, four formats",
-             _best(lambda: report.render_review(review_id, quiet=True), repeat))]
+             _best(lambda: publish.render_review(review_id, quiet=True), repeat))]
 
 
 def _run(cmd: list[str], cwd: Path, env: dict) -> float:

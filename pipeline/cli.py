@@ -130,9 +130,9 @@ def build(review_id: str, jobs: int = 2, render: bool = True) -> int:
         return 1
     print(f"processed data: {processed_dir(review_id).relative_to(PROJ_ROOT)}/")
     if render:
-        from pipeline import report
+        from pipeline.papers import publish
 
-        return report.render_review(review_id)
+        return publish.render_review(review_id)
     return 0
 
 
@@ -164,9 +164,9 @@ def _setup_render(p):
 
 
 def _render(args) -> int:
-    from pipeline import report
+    from pipeline.papers import publish
 
-    return report.render_review(args.review_id)
+    return publish.render_review(args.review_id)
 
 
 COMMANDS = {

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.paths import PROJ_ROOT
-from pipeline.stages import ANALYSIS_ORDER, STAGES
+from pipeline.paths import PROJ_ROOT, raw_dir
+from pipeline.stages import ANALYSIS_ORDER, RENDER, STAGES
 
 PKG = PROJ_ROOT / "pipeline"
 RAW = "data/raw/${item}"
@@ -119,8 +119,50 @@ def _substitute(value, review_id: str):
     return value
 
 
+def previous_reviews(meta: dict) -> list[str]:
+    """The reviews a review compares itself with (``previous_reviews`` in its review.yml), in order."""
+    return [str(r) for r in (meta.get("previous_reviews") or [])]
+
+
+def render_deps_of_previous(review_id: str) -> list[str]:
+    """Files of earlier reviews that ``python -m pipeline render <review_id>`` reads.
+
+    Read from the raw ``review.yml`` (plain YAML, no validation) so that this
+    can run for every review in params.yaml without building anything; what a
+    render reads from each previous review is declared by kind in
+    :data:`pipeline.stages.RENDER`."""
+    path = raw_dir(review_id) / "review.yml"
+    meta = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    reads = RENDER.previous_reads.get(meta.get("kind"), ())
+    return [f"data/processed/{prev}/{name}" for prev in previous_reviews(meta) for name in reads]
+
+
+def render_stage() -> dict:
+    """The render stage of dvc.yaml (as a foreach over the reviews), from :data:`pipeline.stages.RENDER`."""
+    deps = [s for s in RENDER.sources if (PROJ_ROOT / s).exists()]
+    deps += [RAW, f"{OUT}/_tables", f"{OUT}/validation__issues.csv"]
+    for stage in STAGES.values():
+        deps += [f"{OUT}/{f}" for f in (*stage.outputs, stage.status_file)]
+        if stage.has_figures:
+            deps.append(f"{OUT}/{stage.figure_dir}")
+    deps += code_deps(list(RENDER.roots))
+    missing = [root for root in RENDER.roots if _module_file(root) is None]
+    if missing:  # never write a dvc.yaml whose render stage has lost its code
+        raise SystemExit(f"the render stage names modules that do not exist: {', '.join(missing)} "
+                         "(pipeline/stages.py, RENDER.roots)")
+    return {
+        "foreach": "${reviews}",
+        "do": {
+            "cmd": RENDER.cmd,
+            "deps": deps,
+            "params": list(RENDER.params),
+            "outs": [{"report/_output/${item}": {"cache": False}}],
+        },
+    }
+
+
 def render_stages() -> dict[str, dict]:
-    """The render stages, once pipeline.report exists (issue: the Board paper).
+    """The render stages: one ``render`` foreach, and a stage of its own for a review that reads others.
 
     A review whose paper reads earlier reviews (``previous_reviews`` in its
     review.yml, e.g. phase 3 setting every phase's findings matrix side by
@@ -133,15 +175,11 @@ def render_stages() -> dict[str, dict]:
     when dvc.yaml is written, so changing either means rewriting dvc.yaml
     (``make report`` does it when they are newer; a test fails when it is stale).
     """
-    try:
-        from pipeline import report
-    except ImportError:
-        return {}
-    template = report.dvc_stage(code_deps)
+    template = render_stage()
     listed = reviews_listed()
     plain, own = [], {}
     for review_id in listed:
-        extra = report.render_deps_of_previous(review_id)
+        extra = render_deps_of_previous(review_id)
         if not extra:
             plain.append(review_id)
             continue

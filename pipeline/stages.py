@@ -89,3 +89,41 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
 )}
 
 ANALYSIS_ORDER = ("questionnaire", "case_audit", "workforce", "monitoring", "findings")
+
+
+@dataclass(frozen=True)
+class RenderStage:
+    """The render stage of a review: its papers from its processed results and the report sources.
+
+    ``roots`` are the pipeline modules it runs (their imports are followed, so
+    every module it uses is a dependency); ``sources`` the report files it
+    reads; ``previous_reads`` what it reads from each review named in
+    ``previous_reviews``, by the kind of the review that names them.
+    """
+
+    cmd: str
+    roots: tuple[str, ...]
+    sources: tuple[str, ...]
+    params: tuple[str, ...]
+    previous_reads: dict[str, tuple[str, ...]]
+
+
+# What the annual report reads from each of its previous years.
+ANNUAL_PREVIOUS_TABLES = ("case_audit__criterion_compliance", "case_audit__precision", "case_audit__grades",
+                          "timescales__summary", "workforce__summary", "workforce__teams", "monitoring__county")
+
+RENDER = RenderStage(
+    cmd="python -m pipeline render ${item}",
+    roots=("papers.publish", "render", "disclosure", "publication"),
+    sources=("report/_quarto.yml", "report/board-paper.qmd", "report/board-slides.qmd",
+             "report/annual-audit-report.qmd", "report/partials", "report/templates", "report/config",
+             "report/reviews"),
+    params=("ratings", "questionnaire", "workforce", "monitoring", "intervals", "timescales", "sample"),
+    previous_reads={
+        "phase": ("findings__matrix.csv", "_tables/review.json"),
+        "annual": (*(f"{t}.csv" for t in ANNUAL_PREVIOUS_TABLES), "_tables/review.json",
+                   "_tables/recommendations.parquet"),
+    },
+)
+RENDER_ROOTS, REPORT_SOURCES, RENDER_PARAMS = RENDER.roots, RENDER.sources, RENDER.params
+PREVIOUS_READS = RENDER.previous_reads

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import annual, cli, report
+from pipeline import cli
+from pipeline.papers import publish
 from pipeline.paths import PROJ_ROOT, output_dir, processed_dir
 
 pytestmark = pytest.mark.integration
@@ -183,14 +184,14 @@ def _ensure_analysed(review_id: str) -> None:
 def annual_html() -> Path:
     for review_id in (*PREVIOUS, ANNUAL):
         _ensure_analysed(review_id)
-    annual.build_papers(ANNUAL)
+    publish.build_papers(ANNUAL)
     return output_dir(ANNUAL) / "annual-audit-report.html"
 
 
 @pytest.fixture(scope="module")
 def board_html() -> Path:
     _ensure_analysed(BOARD)
-    report.build_papers(BOARD)
+    publish.build_papers(BOARD)
     return output_dir(BOARD) / "board-paper.html"
 
 

@@ -12,52 +12,24 @@ from __future__ import annotations
 
 import math
 import re
-from html.parser import HTMLParser
 
 import docx
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from pipeline import annual, cli, disclosure, publication, render, report
+from pipeline import cli, disclosure, publication, render
+from pipeline.papers import annual_years, publish
+from pipeline.papers.errors import ReportError
 from pipeline.paths import output_dir, processed_dir, raw_dir
+
+from html_text import HtmlText
 
 pytestmark = pytest.mark.integration
 THIS, PREVIOUS = "example-annual-2012", ("example-annual-2010", "example-annual-2011")
 FIRST = PREVIOUS[0]
 NOTICE = "Synthetic data: not real cases"
 FORMATS = ("html", "pdf", "docx")
-
-
-class _Html(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts, self.alts, self.tables = [], [], []
-        self._row = self._cell = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "img":
-            self.alts.append(attrs.get("alt", ""))
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        self.parts.append(data)
-        if self._cell is not None:
-            self._cell.append(data)
 
 
 def _flat(text: str) -> str:
@@ -70,7 +42,7 @@ def built():
         assert cli.build(review_id, jobs=2, render=False) == 0
     assert cli.build(THIS, jobs=2, render=True) == 0
     out = output_dir(THIS)
-    html = _Html()
+    html = HtmlText()
     html.feed((out / "annual-audit-report.html").read_text(encoding="utf-8"))
     pdf = PdfReader(out / "annual-audit-report.pdf")
     word = docx.Document(out / "annual-audit-report.docx")
@@ -253,33 +225,33 @@ def test_a_failing_publication_check_moves_nothing(built, monkeypatch):
         return result
 
     monkeypatch.setattr(render, "render_document", leaky)
-    with pytest.raises(report.ReportError) as err:
-        annual.build_papers(THIS)
+    with pytest.raises(ReportError) as err:
+        publish.build_papers(THIS)
     assert "annual-audit-report.html" in str(err.value) and "case_audit.case_id" in str(err.value)
     assert {p.name: p.read_bytes() for p in built["out"].iterdir()} == before
     assert not [p for p in built["out"].parent.iterdir() if p.name.startswith(f".{THIS}.staging-")]
-    assert report.render_review(THIS, quiet=True) == 1  # the build's exit status
+    assert publish.render_review(THIS, quiet=True) == 1  # the build's exit status
 
 
 def test_a_previous_review_not_built_is_named_with_the_command():
-    with pytest.raises(report.ReportError, match=r"python -m pipeline build example-annual-1999 --no-render"):
-        annual._load_year("example-annual-1999")
+    with pytest.raises(ReportError, match=r"python -m pipeline build example-annual-1999 --no-render"):
+        annual_years._load_year("example-annual-1999")
 
 
 def test_a_board_audience_passes_through_unchanged(built):
-    year = annual._load_year(THIS)
+    year = annual_years._load_year(THIS)
     year.meta = dict(year.meta, audience="board")
-    table = annual.compliance_table(year)
+    table = annual_years.compliance_table(year)
     assert not table.mask.to_numpy().any()
     counts = _criterion_counts(THIS)
     assert table.frame["no_n"].astype(int).to_dict() == counts["no"].astype(int).to_dict()
-    public = annual.compliance_table(annual._load_year(THIS))
+    public = annual_years.compliance_table(annual_years._load_year(THIS))
     assert public.mask["no_n"].any()
 
 
 def test_newcombe_difference_matches_the_published_example():
     # Newcombe (1998), Table II, example (a): 56/70 against 48/80, method 10: 0.0524 to 0.3339
-    d, low, high = annual.newcombe_difference(48, 80, 56, 70)
+    d, low, high = annual_years.newcombe_difference(48, 80, 56, 70)
     assert (round(d, 2), round(low / 100, 4), round(high / 100, 4)) == (20.0, 0.0524, 0.3339)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from html.parser import HTMLParser
 
 import docx
 import pandas as pd
@@ -17,41 +16,22 @@ import pptx
 import pytest
 from pypdf import PdfReader
 
-from pipeline import cli, render, report
+from pipeline import cli, render
+from pipeline.papers import publish
 from pipeline.paths import output_dir, raw_dir
+
+from html_text import HtmlText
 
 pytestmark = pytest.mark.integration
 EXAMPLE = "example-phase1"
 NOTICE = "Synthetic data: not real cases"
 
 
-class _Text(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts, self.imgs, self.lang, self.title, self._in_title = [], [], None, "", False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "html":
-            self.lang = attrs.get("lang")
-        if tag == "img":
-            self.imgs.append(attrs)
-        self._in_title = tag == "title"
-
-    def handle_endtag(self, tag):
-        self._in_title = False
-
-    def handle_data(self, data):
-        self.parts.append(data)
-        if self._in_title:
-            self.title += data
-
-
 @pytest.fixture(scope="module")
 def paper():
     assert cli.build(EXAMPLE, jobs=2, render=True) == 0
     out = output_dir(EXAMPLE)
-    html = _Text()
+    html = HtmlText()
     html.feed((out / "board-paper.html").read_text(encoding="utf-8"))
     pdf = PdfReader(out / "board-paper.pdf")
     word = docx.Document(out / "board-paper.docx")
@@ -143,7 +123,7 @@ def test_ratings_are_written_in_words(paper):
 
 def test_provenance_names_the_engine_and_hashes_the_raw_files(paper):
     text = paper["texts"]["html"]
-    assert f"Rendered by {report.engine_name()}" in text
+    assert f"Rendered by {publish.engine_name()}" in text
     assert "case_audit.csv" in text and re.search(r"\b[0-9a-f]{64}\b", text)
 
 
@@ -154,7 +134,7 @@ def test_a_failed_render_keeps_the_previous_papers(paper, monkeypatch):
         raise render.RenderError("pdf: simulated failure")
 
     monkeypatch.setattr(render, "render_document", broken)
-    assert report.render_review(EXAMPLE, quiet=True) == 1
+    assert publish.render_review(EXAMPLE, quiet=True) == 1
     after = {p.name: p.read_bytes() for p in paper["out"].iterdir()}
     assert after == before
     leftovers = [p.name for p in paper["out"].parent.iterdir() if ".staging-" in p.name or ".render-" in p.name]
@@ -163,6 +143,6 @@ def test_a_failed_render_keeps_the_previous_papers(paper, monkeypatch):
 
 def test_rendering_again_gives_the_same_html_and_word_bytes(paper):
     before = {n: (paper["out"] / n).read_bytes() for n in ("board-paper.html", "board-paper.docx", "board-slides.pptx")}
-    assert report.render_review(EXAMPLE, quiet=True) == 0
+    assert publish.render_review(EXAMPLE, quiet=True) == 0
     for name, data in before.items():
         assert (paper["out"] / name).read_bytes() == data, name

@@ -10,31 +10,26 @@ and the register), not from the code's own output.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 
-from pipeline import cli, dvcgen, report
+from pipeline import cli, dvcgen
+from pipeline.papers import across, publish
+from pipeline.papers.errors import ReportError
+from pipeline.papers.results import REVIEWS_DIR, read_results
 from pipeline.contract import contract
 from pipeline.paths import output_dir, raw_dir
 from pipeline.snapshot import open_review
+
+from html_text import HtmlText
 
 pytestmark = pytest.mark.integration
 PHASES = ["example-phase1", "example-phase2", "example-phase3"]
 
 
-class _Text(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts = []
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-
 def _html_text(review_id: str) -> str:
-    parser = _Text()
+    parser = HtmlText()
     parser.feed((output_dir(review_id) / "board-paper.html").read_text(encoding="utf-8"))
     return re.sub(r"\s+", " ", " ".join(parser.parts)).replace("\u2019", "'")
 
@@ -48,8 +43,7 @@ def built():
 
 def _workspace(review_id: str):
     review = open_review(review_id)
-    results = report.read_results(review_id)
-    workspace, v, cfg = report.build_workspace(review, results, "test")
+    workspace, v, _ = publish.build_workspace(review, "test")
     return review, workspace, v
 
 
@@ -58,7 +52,7 @@ def test_each_phase_has_its_own_words_and_every_placeholder_names_something(buil
     from pipeline import render
 
     review, workspace, v = _workspace(review_id)
-    words = sorted((report.REVIEWS_DIR / review_id).glob("*.md"))
+    words = sorted((REVIEWS_DIR / review_id).glob("*.md"))
     assert [p.name for p in words] == ["conclusions.md", "context.md", "summary.md"]
     for path in words:
         text = path.read_text(encoding="utf-8")
@@ -74,7 +68,7 @@ def test_phase2_rates_the_findings_phase1_deferred(built):
     deferred = sorted(set(ev1.loc[ev1["phase"] > 1, "finding_id"]))
     assert deferred == ["JAR2", "JAR6"]
     review = open_review("example-phase2")
-    results = report.read_results("example-phase2")
+    results = read_results("example-phase2")
     by = results.get("findings__by_finding").set_index("finding_id")
     for fid in deferred:
         assert by.loc[fid, "finding_rag"] in ("red", "amber", "green")
@@ -89,7 +83,7 @@ def test_phase2_rates_the_findings_phase1_deferred(built):
 def test_phase3_register_lists_every_recommendation_by_phase_with_status_in_words(built):
     recs = pd.read_csv(raw_dir("example-phase3") / "recommendations.csv")
     assert list(recs["rec_id"]) == [f"R{i}" for i in range(1, 19)]
-    section = report.section_across_register(open_review("example-phase3"))
+    section = across.section_across_register(open_review("example-phase3"))
     label = contract().code_label
     for phase, rows in recs.groupby("phase"):
         block = section.split(f"**Recommendations of phase {phase}**")[1].split("**Recommendations of phase")[0]
@@ -104,9 +98,9 @@ def test_phase3_register_lists_every_recommendation_by_phase_with_status_in_word
 
 def test_phase3_sets_the_matrix_after_each_phase_side_by_side(built):
     review = open_review("example-phase3")
-    stood = report.read_previous(review)
+    stood = across.read_previous(review)
     assert [s.review_id for s in stood] == ["example-phase1", "example-phase2"]
-    section = report.section_across_matrix(review, report.read_results("example-phase3"), stood)
+    section = across.section_across_matrix(review, read_results("example-phase3"), stood)
     header = next(l for l in section.splitlines() if l.startswith("| Finding"))
     assert [c.strip() for c in header.strip("|").split("|")] == [
         "Finding", "Phase 1 (12 February 2009)", "Phase 2 (23 April 2009)", "Phase 3 (25 June 2009), this paper"]
@@ -129,7 +123,7 @@ def test_phase3_sets_the_matrix_after_each_phase_side_by_side(built):
 
 def test_phase3_case_for_change_matches_each_recommendation_to_its_evidence(built):
     review = open_review("example-phase3")
-    section = report.section_across_case(review, report.read_results("example-phase3"))
+    section = across.section_across_case(review, read_results("example-phase3"))
     blocks = dict(re.findall(r"\*\*(R\d+)\.\*\*(.*?)(?=\*\*R\d+\.\*\*|\nEvidence of this phase|\Z)", section, re.S))
     assert sorted(blocks, key=lambda r: int(r[1:])) == ["R14", "R15", "R16", "R17", "R18"]
     # worked out by reading the register and the evidence map: the one row each names in its own words
@@ -144,17 +138,17 @@ def test_phase3_case_for_change_matches_each_recommendation_to_its_evidence(buil
 def test_phase3_fails_clearly_when_a_previous_review_is_not_built(built, tmp_path, monkeypatch):
     review = open_review("example-phase3")
     review.meta["previous_reviews"] = ["example-phase1", "example-never-built"]
-    with pytest.raises(report.ReportError) as exc:
-        report.read_previous(review)
+    with pytest.raises(ReportError) as exc:
+        across.read_previous(review)
     message = str(exc.value)
     assert "example-never-built" in message and "python -m pipeline build example-never-built" in message
 
 
 def test_dvc_yaml_gives_phase3_render_the_previous_matrices(monkeypatch):
-    deps = report.render_deps_of_previous("example-phase3")
+    deps = dvcgen.render_deps_of_previous("example-phase3")
     assert "data/processed/example-phase1/findings__matrix.csv" in deps
     assert "data/processed/example-phase2/findings__matrix.csv" in deps
-    assert report.render_deps_of_previous("example-phase1") == []
+    assert dvcgen.render_deps_of_previous("example-phase1") == []
     monkeypatch.setattr(dvcgen, "reviews_listed", lambda: ["example-phase2", "example-phase3"])
     with pytest.raises(SystemExit, match="example-phase1"):
         dvcgen.render_stages()

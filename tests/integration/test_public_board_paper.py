@@ -15,14 +15,19 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 
-from pipeline import cli, disclosure, publication, report
+from pipeline import cli, disclosure, publication
+from pipeline.papers import board as board_paper
+from pipeline.papers import publish
+from pipeline.papers.protect import protect
+from pipeline.papers.results import read_results
 from pipeline.paths import output_dir, processed_dir, raw_dir
 from pipeline.snapshot import open_review
+
+from html_text import HtmlText
 
 pytestmark = pytest.mark.integration
 SOURCE = "example-phase1"
@@ -31,7 +36,7 @@ CASES = 12
 
 
 def _folders():
-    return [raw_dir(RID), processed_dir(RID), output_dir(RID), report.BUILD_DIR / RID]
+    return [raw_dir(RID), processed_dir(RID), output_dir(RID), publish.BUILD_DIR / RID]
 
 
 def _make_review():
@@ -77,43 +82,13 @@ def built(request):
     return {"rc": rc, "checked": checked, "out": output_dir(RID), "processed": processed_dir(RID)}
 
 
-class _Tables(HTMLParser):
-    """Every table of an HTML file as lists of cell texts (header row first), and the images' sources."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tables, self.imgs, self._row, self._cell = [], [], None, None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "img":
-            self.imgs.append(dict(attrs).get("src", ""))
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def _html(built) -> _Tables:
-    parser = _Tables()
+def _html(built) -> HtmlText:
+    parser = HtmlText()
     parser.feed((built["out"] / "board-paper.html").read_text(encoding="utf-8"))
     return parser
 
 
-def _table(parser: _Tables, *headers: str) -> pd.DataFrame:
+def _table(parser: HtmlText, *headers: str) -> pd.DataFrame:
     for rows in parser.tables:
         if rows and all(h in rows[0] for h in headers):
             return pd.DataFrame(rows[1:], columns=rows[0])
@@ -179,13 +154,13 @@ def test_no_chart_or_sentence_gives_a_hidden_figure_away(built):
     ca = pd.read_csv(built["processed"] / "case_audit__criterion_compliance.csv", dtype={"criterion_id": str})
     for r in ca.itertuples():
         if any(_small(n) for n in (r.yes_n, r.no_n, r.not_evidenced_n, r.na_n, r.blank_n)):
-            assert not [s for s in parser.imgs if f"case_audit__criterion_{r.criterion_id}." in s], r.criterion_id
+            assert not [s for s in (img.get("src", "") for img in parser.imgs) if f"case_audit__criterion_{r.criterion_id}." in s], r.criterion_id
     sup = pd.read_csv(built["processed"] / "case_audit__supervision_overall.csv")
     cells = sup[["overall_good_or_better_n", "overall_not_good_or_better_n"]].to_numpy().ravel()
     text = " ".join(publication.extract(built["out"] / "board-paper.html").text.split())
     if any(_small(n) for n in cells):
         assert "odds ratio" not in text.replace("the odds ratio and its test are suppressed", "")
-        assert not [s for s in parser.imgs if "case_audit__grades." in s]
+        assert not [s for s in (img.get("src", "") for img in parser.imgs) if "case_audit__grades." in s]
 
 
 def test_convention_note_in_every_document_format(built):
@@ -199,12 +174,12 @@ def test_convention_note_in_every_document_format(built):
 def test_the_same_data_as_a_board_paper_shows_the_numbers(built, tmp_path):
     review = open_review(RID)
     review.meta["audience"] = "board"
-    results = report.read_results(RID)
-    prot = report.protect(review, results)
+    results = read_results(RID)
+    prot = protect(review, results)
     assert not prot.public
-    board = report.section_compliance(results, tmp_path, prot)
+    board = board_paper.section_compliance(results, tmp_path, prot)
     public_review = open_review(RID)
-    public = report.section_compliance(results, tmp_path, report.protect(public_review, results))
+    public = board_paper.section_compliance(results, tmp_path, protect(public_review, results))
     assert "| c |" not in board and "| c |" in public
     ca = pd.read_csv(built["processed"] / "case_audit__criterion_compliance.csv", dtype={"criterion_id": str})
     row = ca[(ca["no_n"].between(1, 5))].iloc[0]
