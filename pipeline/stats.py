@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import holidays
@@ -26,6 +27,8 @@ __all__ = [
     "fisher_2x2",
     "xmr",
     "sample_size",
+    "round_half_away",
+    "stratified_share",
 ]
 
 # --------------------------------------------------------------------------
@@ -120,6 +123,115 @@ def wilson_frame(k: pd.Series, n: pd.Series, N=None, confidence: float = 0.95) -
         k.astype("float64").to_numpy(), n.astype("float64").to_numpy(), N, confidence
     )
     return pd.DataFrame({"ci_low_pct": low * 100, "ci_high_pct": high * 100}, index=k.index)
+
+
+# --------------------------------------------------------------------------
+# Rounding for display
+# --------------------------------------------------------------------------
+
+
+def round_half_away(value, digits: int = 0) -> float:
+    """``value`` rounded to ``digits`` decimals, halves away from zero: 52.5 -> 53, -2.5 -> -3.
+
+    Rule (issue 12, item 4): one rounding for every figure shown, so that two
+    halves on one page never round in opposite directions (Python's ``round``
+    rounds halves to even: 52.5 -> 52). The value is read through its shortest
+    decimal text (``Decimal(str(value))``), so a binary float such as 1.005,
+    stored as 1.00499999..., rounds as the 1.005 a reader sees: 1.01.
+    A missing value (None, NaN, pd.NA) gives NaN; infinities are returned as they are.
+    """
+    if value is None or pd.isna(value):
+        return float("nan")
+    if isinstance(value, float) and math.isinf(value):
+        return value
+    exp = Decimal(1).scaleb(-int(digits))
+    return float(Decimal(str(value)).quantize(exp, rounding=ROUND_HALF_UP))
+
+
+# --------------------------------------------------------------------------
+# Design-weighted (post-stratified) shares
+# --------------------------------------------------------------------------
+
+
+def stratified_share(k, n, N, confidence: float = 0.95) -> dict:
+    """Post-stratified share with a design-based Wilson interval (all rates 0-1).
+
+    Rule (data contract, "evidence_map"; issue 12, item 2). Strata h with k_h
+    successes of n_h answered cases and N_h cases in the population:
+
+    - Strata with n_h = 0 are left out and the weights of the rest
+      renormalised: W_h = N_h / sum of N_h over the strata kept.
+    - Estimate p = sum W_h p_h with p_h = k_h / n_h (Cochran 1977, eq. 5.1).
+    - Variance (Cochran 1977, eq. 5.7, stratified random sampling with each
+      stratum's finite-population correction): V = sum W_h^2 (1 - n_h/N_h)
+      s_h^2 / n_h with s_h^2 = n_h p_h (1 - p_h) / (n_h - 1); a stratum of one
+      case contributes 0 (its p_h is 0 or 1).
+    - Interval: the Wilson score interval on Kish's effective sample size
+      n_eff = p (1 - p) / V, with p unchanged (the "effective sample size"
+      method of Korn and Graubard 1998, with Wilson's interval as Dean and
+      Pagano 2015 recommend for surveys). When every stratum was seen in
+      full (n_h = N_h) the interval is the point; otherwise, when the design
+      effect cannot be estimated (V = 0, or p is 0 or 1), n_eff is the
+      answered cases, sum n_h (design effect 1).
+
+    Returns ``{"p", "low", "high", "effective_n", "variance"}``; NaNs when no
+    stratum has an answered case.
+    """
+    k = np.asarray(k, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    N = np.asarray(N, dtype="float64")
+    if np.any(k < 0) or np.any(k > n) or np.any(n > N):
+        raise ValueError(f"stratified_share needs 0 <= k_h <= n_h <= N_h, got k={k}, n={n}, N={N}")
+    keep = n > 0
+    if not keep.any() or N[keep].sum() <= 0:
+        return {"p": np.nan, "low": np.nan, "high": np.nan, "effective_n": np.nan, "variance": np.nan}
+    k, n, N = k[keep], n[keep], N[keep]
+    W = N / N.sum()
+    ph = k / n
+    p = float(np.sum(W * ph))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(n > 1, n * ph * (1 - ph) / (n - 1), 0.0)
+    var = float(np.sum(W**2 * (1 - n / N) * s2 / n))
+    if np.all(n >= N):
+        n_eff = math.inf
+    elif var > 0 and 0 < p < 1:
+        n_eff = p * (1 - p) / var
+    else:
+        n_eff = float(n.sum())
+    if math.isinf(n_eff):
+        low = high = p
+    else:
+        z = _z(confidence)
+        denom = 1 + z**2 / n_eff
+        centre = (p + z**2 / (2 * n_eff)) / denom
+        half = z / denom * math.sqrt(p * (1 - p) / n_eff + z**2 / (4 * n_eff**2))
+        low, high = max(0.0, centre - half), min(1.0, centre + half)
+        if p == 0:
+            low = 0.0
+        if p == 1:
+            high = 1.0
+    return {"p": p, "low": low, "high": high, "effective_n": n_eff, "variance": var}
+
+
+def stratified_margin(n, N, confidence: float = 0.95) -> float:
+    """Design-based margin of error (rate 0-1) of a post-stratified share at p_h = 0.5 in every stratum.
+
+    The half-width z sqrt(V) of the normal interval, V as in
+    :func:`stratified_share` with p_h = 0.5 (the worst case): the design's
+    counterpart of Cochran's margin for a simple random sample. Strata with
+    no case are left out and the weights renormalised; NaN when none has one.
+    """
+    n = np.asarray(n, dtype="float64")
+    N = np.asarray(N, dtype="float64")
+    keep = n > 0
+    if not keep.any():
+        return float("nan")
+    n, N = n[keep], N[keep]
+    W = N / N.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(n > 1, n * 0.25 / (n - 1), 0.0)
+    var = float(np.sum(W**2 * (1 - n / N) * s2 / n))
+    return _z(confidence) * math.sqrt(var)
 
 
 # --------------------------------------------------------------------------
