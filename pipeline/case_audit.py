@@ -360,7 +360,7 @@ def write_outputs(review, params: Params, out_dir: Path | str,
 
 
 def _pct(v) -> str:
-    return f"{v:.0f}%"
+    return f"{stats.format_rounded(v)}%"
 
 
 def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
@@ -368,7 +368,7 @@ def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
     written: list[Path] = []
     items = "; ".join(
         (f"{r.criterion_id} {_pct(r.compliance_pct)} ({r.yes_n} of {r.answered_n}, 95% interval "
-         f"{r.ci_low_pct:.0f} to {r.ci_high_pct:.0f})") if r.answered_n else f"{r.criterion_id} no answers"
+         f"{stats.format_rounded(r.ci_low_pct)} to {stats.format_rounded(r.ci_high_pct)})") if r.answered_n else f"{r.criterion_id} no answers"
         for r in cc.itertuples())
     fig = fg.pct_bar_chart(cc, label="criterion_id", value="compliance_pct", low="ci_low_pct",
                            high="ci_high_pct", n="answered_n",
@@ -388,7 +388,7 @@ def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
                               index=[r.criterion_id])
         fig = fg.stacked_pct_bar(counts, colours=_ANSWER_COLOURS,
                                  xlabel=f"% of the {r.answered_n} cases answered")
-        shares = (", ".join(f"{lbl} {v} ({100 * v / r.answered_n:.0f}%)" for lbl, v in
+        shares = (", ".join(f"{lbl} {v} ({stats.format_rounded(100 * v / r.answered_n)}%)" for lbl, v in
                             (("yes", r.yes_n), ("no", r.no_n), ("not evidenced", r.not_evidenced_n)))
                   if r.answered_n else "no answers")
         written += fg.save_figure(

@@ -29,6 +29,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from pipeline import stats
+
 __all__ = [
     "OKABE_ITO",
     "PALETTE",
@@ -176,7 +178,7 @@ def save_figure(fig: Figure, out_dir, name: str, caption: str, alt: str, data: p
 
 
 def _fmt_pct(v: float) -> str:
-    return "" if pd.isna(v) else f"{v:.0f}%"
+    return "" if pd.isna(v) else f"{stats.format_rounded(v)}%"
 
 
 def pct_bar_chart(
@@ -352,7 +354,7 @@ def stacked_pct_bar(counts: pd.DataFrame, colours: dict | None = None, title: st
                     linewidth=0.5, height=0.7, label=str(col).replace("_", " ").capitalize())
             for i in range(k):
                 if w[i] >= 6:
-                    ax.text(left[i] + w[i] / 2, y[i], f"{w[i]:.0f}%", ha="center", va="center", fontsize=7,
+                    ax.text(left[i] + w[i] / 2, y[i], f"{stats.format_rounded(w[i])}%", ha="center", va="center", fontsize=7,
                             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
             left += w
         for i in range(k):

@@ -226,8 +226,8 @@ def xmr_figure(county: pd.DataFrame, measure: str, params: Params):
     )
     alt = (
         f"Line chart of {label.lower()} per month from {months.iloc[0]:%B %Y} to {months.iloc[-1]:%B %Y}, "
-        f"from {chart['value'].iloc[0]:.0f} to {chart['value'].iloc[-1]:.0f}. Baseline mean "
-        f"{chart['mean'].iloc[0]:.0f}, process limits {chart['lcl'].iloc[0]:.0f} to {chart['ucl'].iloc[0]:.0f}. "
+        f"from {stats.format_rounded(chart['value'].iloc[0])} to {stats.format_rounded(chart['value'].iloc[-1])}. Baseline mean "
+        f"{stats.format_rounded(chart['mean'].iloc[0])}, process limits {stats.format_rounded(chart['lcl'].iloc[0])} to {stats.format_rounded(chart['ucl'].iloc[0])}. "
     )
     if special.any():
         hi = int((chart["special_cause_label"] == "high").sum())

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.outputs import write_csv
+from pipeline import stats
 from pipeline import figures as fg
 from pipeline.params import Params
 
@@ -256,7 +257,7 @@ def _write_figures(tables, questions, params, fig_dir: Path) -> list[Path]:
     thr = params.questionnaire.county_pressure_below_pct
     press = summary.loc[summary["positive_pct"] < thr, "question_id"].tolist()
     alt_items = "; ".join(
-        f"{q} {p:.0f}% of {a}" if a else f"{q} no answers"
+        f"{q} {stats.format_rounded(p)}% of {a}" if a else f"{q} no answers"
         for q, p, a in zip(summary["question_id"], summary["positive_pct"], summary["answered_n"]))
     fig = fg.pct_bar_chart(summary, label="question_id", value="positive_pct", n="answered_n",
                            xlabel="Positive answers, % of teams answering", reference=thr)

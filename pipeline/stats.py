@@ -28,6 +28,7 @@ __all__ = [
     "xmr",
     "sample_size",
     "round_half_away",
+    "format_rounded",
     "stratified_share",
 ]
 
@@ -146,6 +147,15 @@ def round_half_away(value, digits: int = 0) -> float:
         return value
     exp = Decimal(1).scaleb(-int(digits))
     return float(Decimal(str(value)).quantize(exp, rounding=ROUND_HALF_UP))
+
+
+def format_rounded(value, digits: int = 0) -> str:
+    """``value`` as text with ``digits`` decimals, rounded by :func:`round_half_away` ("" when missing)."""
+    r = round_half_away(value, digits)
+    if math.isnan(r):
+        return ""
+    text = f"{r:.{int(digits)}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
 
 
 # --------------------------------------------------------------------------

@@ -489,3 +489,10 @@ def test_stratified_margin_hand_calculation():
     W1, W2 = 107 / 1068, 961 / 1068
     V = W1**2 * (1 - 30 / 107) * 0.25 / 29 + W2**2 * (1 - 20 / 961) * 0.25 / 19
     assert stratified_margin([30, 20], [107, 961]) == pytest.approx(1.959963984540054 * math.sqrt(V))
+
+
+def test_format_rounded():
+    from pipeline.stats import format_rounded
+    assert format_rounded(52.5) == "53" and format_rounded(47.5) == "48"
+    assert format_rounded(13.55, 1) == "13.6" and format_rounded(-0.4) == "0"
+    assert format_rounded(float("nan")) == ""
