@@ -853,7 +853,7 @@ def _evidence_map(sub: str) -> pd.DataFrame:
 
 def make_register(review_id: str, max_phase: int | None) -> pd.DataFrame:
     """The recommendations register as review_id records it (phase <= max_phase)."""
-    cols = ["rec_id", "text", "owner", "phase", "due_date"]
+    cols = ["rec_id", "finding_ids", "text", "owner", "phase", "due_date"]
     recs = pd.concat([make_recommendations()[cols], _sub_csv("register", "recommendations.csv")[cols]],
                      ignore_index=True)
     status = _sub_csv("register", "status.csv").set_index("rec_id")[review_id]
@@ -863,7 +863,7 @@ def make_register(review_id: str, max_phase: int | None) -> pd.DataFrame:
     if (recs["status"] == "").any():
         raise ValueError(f"register/status.csv: no {review_id} status for "
                          f"{recs.loc[recs['status'] == '', 'rec_id'].tolist()}")
-    return recs[["rec_id", "text", "owner", "phase", "status", "due_date"]]
+    return recs[["rec_id", "finding_ids", "text", "owner", "phase", "status", "due_date"]]
 
 
 def _write_review(out_dir: Path, tables: dict, review_yml: str) -> None:
