@@ -254,8 +254,10 @@ def xmr_chart(chart: pd.DataFrame, title: str = "", ylabel: str = "", x=None) ->
     Common-cause points are grey circles; special-cause points are orange
     upward triangles when high and blue downward triangles when low, so the
     direction is carried by shape as well as colour. The mean is a solid line,
-    the limits dashed; the legend names each. ``x`` gives the x values (the
-    frame's index by default, e.g. months).
+    the limits dashed; the legend names each. Where the frame has a
+    ``period`` column (limits recalculated after a sustained shift) each
+    period's mean and limits are drawn as their own level, so they step.
+    ``x`` gives the x values (the frame's index by default, e.g. months).
     """
     xs = chart.index if x is None else x
     xs = np.asarray(xs)
@@ -263,9 +265,15 @@ def xmr_chart(chart: pd.DataFrame, title: str = "", ylabel: str = "", x=None) ->
     with house_style():
         ax = fig.add_subplot()
         ax.plot(xs, chart["value"], color=NEUTRAL, linewidth=1.2, zorder=1)
-        ax.plot(xs, chart["mean"], color="black", linewidth=1.0, label="Mean (baseline)")
-        ax.plot(xs, chart["ucl"], color="black", linewidth=0.9, linestyle="--", label="Process limits")
-        ax.plot(xs, chart["lcl"], color="black", linewidth=0.9, linestyle="--")
+        period = chart["period"].to_numpy() if "period" in chart else np.ones(len(chart), dtype=int)
+        for i, p in enumerate(dict.fromkeys(period)):  # one level per period: the limits step
+            sel = period == p
+            extra = {} if i else {"mean": "Mean (baseline)", "limits": "Process limits"}
+            ax.plot(xs[sel], chart["mean"].to_numpy()[sel], color="black", linewidth=1.0,
+                    label=extra.get("mean"))
+            ax.plot(xs[sel], chart["ucl"].to_numpy()[sel], color="black", linewidth=0.9, linestyle="--",
+                    label=extra.get("limits"))
+            ax.plot(xs[sel], chart["lcl"].to_numpy()[sel], color="black", linewidth=0.9, linestyle="--")
         label = chart["special_cause_label"].astype(str).to_numpy()
         styles = [
             ("", "o", NEUTRAL, "Common cause"),

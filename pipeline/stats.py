@@ -443,15 +443,81 @@ def _runs(flags: np.ndarray, min_len: int) -> np.ndarray:
     return out
 
 
-def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int = 6) -> pd.DataFrame:
+def _xmr_rules(x: np.ndarray, centre: float, mr_bar: float, shift_run: int, trend_run: int) -> dict:
+    """The special-cause flags of one period's points against its centre line and limits."""
+    ucl = centre + XMR_LIMIT_FACTOR * mr_bar
+    lcl = centre - XMR_LIMIT_FACTOR * mr_bar
+    sigma = mr_bar / XMR_D2
+    above_ucl, below_lcl = x > ucl, x < lcl
+    shift_hi, shift_lo = _runs(x > centre, shift_run), _runs(x < centre, shift_run)
+    step = np.diff(x)
+
+    # A point is "in an increasing run" when it rose from the one before; the
+    # first point of the run is the one before the first rise.
+    def _trend(rise: np.ndarray) -> np.ndarray:
+        run_steps = _runs(rise, trend_run - 1)  # trend_run points = trend_run - 1 steps
+        flags = np.zeros(len(x), dtype=bool)
+        flags[1:] |= run_steps
+        flags[:-1] |= run_steps
+        return flags
+
+    trend_up, trend_down = _trend(step > 0), _trend(step < 0)
+
+    def _two_of_three(near: np.ndarray) -> np.ndarray:
+        flags = np.zeros(len(x), dtype=bool)
+        for i in range(len(x) - 2):
+            window = near[i : i + 3]
+            if window.sum() >= 2:
+                flags[i : i + 3] |= window
+        return flags
+
+    tot_hi = _two_of_three(x > centre + 2 * sigma)
+    tot_lo = _two_of_three(x < centre - 2 * sigma)
+    label = np.full(len(x), "", dtype=object)
+    for hi, lo in [(trend_up, trend_down), (shift_hi, shift_lo), (tot_hi, tot_lo), (above_ucl, below_lcl)]:
+        # later assignments win: precedence outside > two of three > shift > trend
+        label[hi] = "high"
+        label[lo] = "low"
+    return {
+        "mean": np.full(len(x), centre), "ucl": np.full(len(x), ucl), "lcl": np.full(len(x), lcl),
+        "is_outside_limits": above_ucl | below_lcl, "is_shift": shift_hi | shift_lo,
+        "is_trend": trend_up | trend_down, "is_two_of_three": tot_hi | tot_lo,
+        "special_cause_label": label,
+    }
+
+
+def _first_shift_start(x: np.ndarray, centre: float, shift_run: int) -> int | None:
+    """Index (within x) of the first run of shift_run points on one side of centre, after x[0]."""
+    best = None
+    for side in (x > centre, x < centre):
+        run = 0
+        for i, f in enumerate(side):
+            run = run + 1 if f else 0
+            # a run that began with the period's own first point does not start a new one
+            if run == shift_run and i - shift_run + 1 > 0:
+                begin = i - shift_run + 1
+                best = begin if best is None else min(best, begin)
+                break
+    return best
+
+
+def _period_limits(x: np.ndarray, baseline_n: int) -> tuple[float, float]:
+    """Centre line and average moving range from a period's first baseline_n points (or all it has)."""
+    base = x[: max(2, min(baseline_n, len(x)))]
+    return float(base.mean()), float(np.abs(np.diff(base)).mean())
+
+
+def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int = 6,
+        recalculate: bool = False) -> pd.DataFrame:
     """XmR (individuals) chart with the NHS England "Making Data Count" special-cause rules.
 
     Rule (issue 3, item 4, monitoring; NHS England / NHS Improvement, *Making
-    Data Count: Getting started*, 2019):
+    Data Count: Getting started*, 2019, and *Making Data Count: strengthening
+    your decisions*, on recalculating limits):
 
     - Centre line ``mean`` and the average moving range are computed from the
-      first ``baseline_n`` points only (the baseline period in parameters);
-      ``mr`` is |x_i - x_(i-1)| for every point (blank for the first).
+      first ``baseline_n`` points of the period only (the baseline period in
+      parameters); ``mr`` is |x_i - x_(i-1)| for every point (blank for the first).
     - Process limits ``ucl``/``lcl`` = mean +/- 2.66 x average moving range
       (the lcl is not floored at 0).
     - ``is_outside_limits``: a point above the ucl or below the lcl.
@@ -468,6 +534,15 @@ def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int =
     - ``is_special_cause``: any of the above. ``special_cause_label`` gives its
       direction, "high" or "low" ("" for common cause), taken from the first
       rule that fires in the order outside limits, two of three, shift, trend.
+    - With ``recalculate`` (issue 12, item 5), a sustained shift starts a new
+      period: the first run of ``shift_run`` points on one side of the
+      period's mean (beginning after the period's first point) begins period
+      2, whose centre line and limits come from its own first ``baseline_n``
+      points, or as many as it has; and so on. Every rule is applied within
+      a period against that period's limits (runs do not cross periods).
+      ``period`` numbers the periods from 1; ``is_period_start`` marks the
+      first point of each period after the first (where the limits step).
+      Without it the whole series is one period.
 
     The result has the index of ``values``.
     """
@@ -480,67 +555,38 @@ def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int =
         raise ValueError(f"xmr: baseline_n must be between 2 and {len(x)}, got {baseline_n}")
     if shift_run < 2 or trend_run < 2:
         raise ValueError("xmr: run lengths must be 2 or more")
-
-    mr = np.concatenate([[np.nan], np.abs(np.diff(x))])
-    centre = x[:baseline_n].mean()
-    mr_bar = np.abs(np.diff(x[:baseline_n])).mean()
-    ucl = centre + XMR_LIMIT_FACTOR * mr_bar
-    lcl = centre - XMR_LIMIT_FACTOR * mr_bar
-    sigma = mr_bar / XMR_D2
-
-    above_ucl, below_lcl = x > ucl, x < lcl
-    above, below = x > centre, x < centre
-    shift_hi, shift_lo = _runs(above, shift_run), _runs(below, shift_run)
-
-    step = np.diff(x)
-    # A point is "in an increasing run" when it rose from the one before; the
-    # first point of the run is the one before the first rise.
-    def _trend(rise: np.ndarray) -> np.ndarray:
-        run_steps = _runs(rise, trend_run - 1)  # trend_run points = trend_run - 1 steps
-        flags = np.zeros(len(x), dtype=bool)
-        flags[1:] |= run_steps
-        flags[:-1] |= run_steps
-        return flags
-
-    trend_up, trend_down = _trend(step > 0), _trend(step < 0)
-
-    near_hi, near_lo = x > centre + 2 * sigma, x < centre - 2 * sigma
-
-    def _two_of_three(near: np.ndarray) -> np.ndarray:
-        flags = np.zeros(len(x), dtype=bool)
-        for i in range(len(x) - 2):
-            window = near[i : i + 3]
-            if window.sum() >= 2:
-                flags[i : i + 3] |= window
-        return flags
-
-    tot_hi, tot_lo = _two_of_three(near_hi), _two_of_three(near_lo)
-
-    is_outside = above_ucl | below_lcl
-    is_shift = shift_hi | shift_lo
-    is_trend = trend_up | trend_down
-    is_tot = tot_hi | tot_lo
-    is_special = is_outside | is_shift | is_trend | is_tot
-
-    label = np.full(len(x), "", dtype=object)
-    for hi, lo in [(trend_up, trend_down), (shift_hi, shift_lo), (tot_hi, tot_lo), (above_ucl, below_lcl)]:
-        # later assignments win: precedence outside > two of three > shift > trend
-        label[hi] = "high"
-        label[lo] = "low"
-
+    starts = [0]
+    while recalculate:
+        seg = x[starts[-1]:]
+        centre, _ = _period_limits(seg, baseline_n)
+        begin = _first_shift_start(seg, centre, shift_run)
+        if begin is None:
+            break
+        starts.append(starts[-1] + begin)
+    bounds = list(zip(starts, starts[1:] + [len(x)]))
+    cols: dict[str, list] = {}
+    for a, b in bounds:
+        centre, mr_bar = _period_limits(x[a:b], baseline_n)
+        for key, arr in _xmr_rules(x[a:b], centre, mr_bar, shift_run, trend_run).items():
+            cols.setdefault(key, []).append(arr)
+    out = {key: np.concatenate(parts) for key, parts in cols.items()}
+    period = np.concatenate([np.full(b - a, i + 1) for i, (a, b) in enumerate(bounds)])
+    special = out["is_outside_limits"] | out["is_shift"] | out["is_trend"] | out["is_two_of_three"]
     return pd.DataFrame(
         {
             "value": x,
-            "mean": centre,
-            "mr": mr,
-            "ucl": ucl,
-            "lcl": lcl,
-            "is_outside_limits": is_outside,
-            "is_shift": is_shift,
-            "is_trend": is_trend,
-            "is_two_of_three": is_tot,
-            "is_special_cause": is_special,
-            "special_cause_label": label.astype(str),
+            "mean": out["mean"],
+            "mr": np.concatenate([[np.nan], np.abs(np.diff(x))]),
+            "ucl": out["ucl"],
+            "lcl": out["lcl"],
+            "is_outside_limits": out["is_outside_limits"],
+            "is_shift": out["is_shift"],
+            "is_trend": out["is_trend"],
+            "is_two_of_three": out["is_two_of_three"],
+            "is_special_cause": special,
+            "special_cause_label": out["special_cause_label"].astype(str),
+            "period": period.astype("int64"),
+            "is_period_start": np.isin(np.arange(len(x)), starts[1:]),
         },
         index=values.index,
     )

@@ -154,6 +154,27 @@ def test_xmr_chart_marks_special_cause_by_shape():
     assert len({str(p) for p in paths}) == 3
 
 
+def test_xmr_chart_steps_the_limits_by_period():
+    chart = pd.DataFrame(
+        {
+            "value": [10.0, 11.0, 20.0, 21.0],
+            "mean": [10.5, 10.5, 20.5, 20.5], "mr": [None, 1.0, 9.0, 1.0],
+            "ucl": [13.0, 13.0, 23.0, 23.0], "lcl": [8.0, 8.0, 18.0, 18.0],
+            "is_outside_limits": False, "is_shift": False, "is_trend": False,
+            "is_two_of_three": False, "is_special_cause": False, "special_cause_label": "",
+            "period": [1, 1, 2, 2], "is_period_start": [False, False, True, False],
+        }
+    )
+    ax = figures.xmr_chart(chart).axes[0]
+    means = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-" and ln.get_color() == "black"]
+    # one mean line per period, each flat at its own level: no diagonal across the step
+    assert [sorted(set(ln.get_ydata())) for ln in means] == [[10.5], [20.5]]
+    uppers = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--" and max(ln.get_ydata()) in (13.0, 23.0)]
+    assert sorted(max(ln.get_ydata()) for ln in uppers) == [13.0, 23.0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.count("Mean (baseline)") == 1 and legend.count("Process limits") == 1
+
+
 def test_heatmap_writes_each_answer_in_its_cell():
     table = pd.DataFrame(
         [["agree", "disagree", None], ["strongly_agree", "na", "agree"]],

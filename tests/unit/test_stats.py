@@ -333,8 +333,9 @@ def test_xmr_limits_by_hand():
     assert not got["is_special_cause"].any()
     assert list(got.columns) == [
         "value", "mean", "mr", "ucl", "lcl", "is_outside_limits", "is_shift", "is_trend",
-        "is_two_of_three", "is_special_cause", "special_cause_label",
+        "is_two_of_three", "is_special_cause", "special_cause_label", "period", "is_period_start",
     ]
+    assert got["period"].tolist() == [1] * 12 and not got["is_period_start"].any()
 
 
 def test_xmr_limits_come_from_the_baseline_only():
@@ -496,3 +497,47 @@ def test_format_rounded():
     assert format_rounded(52.5) == "53" and format_rounded(47.5) == "48"
     assert format_rounded(13.55, 1) == "13.6" and format_rounded(-0.4) == "0"
     assert format_rounded(float("nan")) == ""
+
+
+# ---------------------------------------------------------------- issue 12: limits recalculated after a shift
+
+def test_xmr_recalculates_limits_after_a_sustained_shift():
+    """Baseline 12, 10 x 5 (mean 11, mean moving range 2), then 20, 22 x 4.
+
+    Without recalculation all eight later points are above the ucl 16.32.
+    With it, the run of seven above 11 starting at point 10 begins period 2,
+    whose limits come from its own 8 points (fewer than baseline_n = 10):
+    mean 21, mean moving range 2, limits 21 +/- 5.32 = 15.68 to 26.32; no
+    point of either period is then special cause.
+    """
+    values = pd.Series(BASELINE + [20, 22] * 4)
+    flat = stats.xmr(values, baseline_n=10)
+    assert _flags(flat, "is_outside_limits") == list(range(10, 18))
+    got = stats.xmr(values, baseline_n=10, recalculate=True)
+    assert got["period"].tolist() == [1] * 10 + [2] * 8
+    assert _flags(got, "is_period_start") == [10]
+    assert got["mean"].tolist() == [11.0] * 10 + [21.0] * 8
+    assert got["ucl"].iloc[-1] == pytest.approx(26.32) and got["lcl"].iloc[-1] == pytest.approx(15.68)
+    assert got["ucl"].iloc[0] == pytest.approx(16.32)
+    assert not got["is_special_cause"].any()
+
+
+def test_xmr_new_period_needs_a_run_after_the_period_start():
+    """Seven 5s then seven 20s, baseline 14: mean 12.5. The run of 5s starts at the first
+    point, so it does not start a period; the run of 20s (point 7) does. Period 1 (7 x 5)
+    then has mean 5 and no spread, period 2 (7 x 20) mean 20."""
+    got = stats.xmr(pd.Series([5.0] * 7 + [20.0] * 7), baseline_n=14, recalculate=True)
+    assert got["period"].tolist() == [1] * 7 + [2] * 7
+    assert got["mean"].tolist() == [5.0] * 7 + [20.0] * 7
+    assert not got["is_special_cause"].any()
+
+
+def test_xmr_two_shifts_make_three_periods_and_rules_stay_within_a_period():
+    values = pd.Series(BASELINE + [20, 22] * 4 + [40, 42] * 4)
+    got = stats.xmr(values, baseline_n=10, recalculate=True)
+    assert _flags(got, "is_period_start") == [10, 18]
+    assert got["mean"].iloc[-1] == pytest.approx(41.0)
+    # a point beyond the new limits is still special cause
+    spike = stats.xmr(pd.Series(BASELINE + [20, 22] * 4 + [40]), baseline_n=10, recalculate=True)
+    assert spike["period"].tolist() == [1] * 10 + [2] * 9
+    assert _flags(spike, "is_outside_limits") == [18]
