@@ -39,11 +39,12 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
         name="questionnaire",
         modules=("questionnaire",),
         tables=("teams", "questions", "questionnaire"),
-        params=("questionnaire",),
+        params=("questionnaire", "intervals"),
         outputs=(
             "questionnaire__question_summary.csv", "questionnaire__by_area.csv",
             "questionnaire__by_team_type.csv", "questionnaire__team_heatmap.csv",
             "questionnaire__pressures.csv", "questionnaire__team_pressures.csv",
+            "questionnaire__response.csv",
         ),
     ),
     Stage(
