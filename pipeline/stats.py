@@ -507,6 +507,18 @@ def _period_limits(x: np.ndarray, baseline_n: int) -> tuple[float, float]:
     return float(base.mean()), float(np.abs(np.diff(base)).mean())
 
 
+def _period_starts(x: np.ndarray, baseline_n: int, shift_run: int) -> list[int]:
+    """First index of each period: a new one begins at each sustained shift (see :func:`xmr`)."""
+    starts = [0]
+    while True:
+        seg = x[starts[-1]:]
+        centre, _ = _period_limits(seg, baseline_n)
+        begin = _first_shift_start(seg, centre, shift_run)
+        if begin is None:
+            return starts
+        starts.append(starts[-1] + begin)
+
+
 def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int = 6,
         recalculate: bool = False) -> pd.DataFrame:
     """XmR (individuals) chart with the NHS England "Making Data Count" special-cause rules.
@@ -555,14 +567,7 @@ def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int =
         raise ValueError(f"xmr: baseline_n must be between 2 and {len(x)}, got {baseline_n}")
     if shift_run < 2 or trend_run < 2:
         raise ValueError("xmr: run lengths must be 2 or more")
-    starts = [0]
-    while recalculate:
-        seg = x[starts[-1]:]
-        centre, _ = _period_limits(seg, baseline_n)
-        begin = _first_shift_start(seg, centre, shift_run)
-        if begin is None:
-            break
-        starts.append(starts[-1] + begin)
+    starts = _period_starts(x, baseline_n, shift_run) if recalculate else [0]
     bounds = list(zip(starts, starts[1:] + [len(x)]))
     cols: dict[str, list] = {}
     for a, b in bounds:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from scipy.stats import fisher_exact
 
-from pipeline.generate import generate_example_phase1
+from pipeline.examples import generate_example_phase1
 from pipeline.paths import RAW_DIR
 
 TABLES = ["teams", "questions", "questionnaire", "audit_criteria", "case_audit",
@@ -63,7 +63,7 @@ def test_generation_is_deterministic(out, tmp_path):
 def test_committed_example_matches_the_generator(out):
     committed = RAW_DIR / "example-phase1"
     match, mismatch, errors = filecmp.cmpfiles(committed, out, FILES, shallow=False)
-    assert (mismatch, errors) == ([], []), "re-run: python -m pipeline.generate example-phase1"
+    assert (mismatch, errors) == ([], []), "re-run: python -m pipeline generate example-phase1"
 
 
 def test_review_yml(out):

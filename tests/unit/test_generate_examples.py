@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.generate import EXAMPLES, generate
+from pipeline.examples import EXAMPLES, generate
 from pipeline.load import load_review
 from pipeline.paths import RAW_DIR
 
