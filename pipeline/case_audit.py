@@ -355,7 +355,8 @@ def write_outputs(review, params: Params, out_dir: Path | str,
     }
     written = [write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
     if figures:
-        written += _write_figures(tables, Path(fig_dir) if fig_dir is not None else out_dir / "figures")
+        written += _write_figures(tables, Path(fig_dir) if fig_dir is not None else out_dir / "figures",
+                                  criteria)
     return written
 
 
@@ -363,29 +364,32 @@ def _pct(v) -> str:
     return f"{stats.format_rounded(v)}%"
 
 
-def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
+def _write_figures(tables: dict, fig_dir: Path, criteria: pd.DataFrame | None = None) -> list[Path]:
     cc = tables["case_audit__criterion_compliance"]
+    wording = ({} if criteria is None or "text" not in criteria else
+               dict(zip(criteria["criterion_id"], criteria["text"])))
+    cc = cc.assign(text=cc["criterion_id"].map(wording))
     written: list[Path] = []
     items = "; ".join(
         (f"{r.criterion_id} {_pct(r.compliance_pct)} ({r.yes_n} of {r.answered_n}, 95% interval "
          f"{stats.format_rounded(r.ci_low_pct)} to {stats.format_rounded(r.ci_high_pct)})") if r.answered_n else f"{r.criterion_id} no answers"
         for r in cc.itertuples())
     fig = fg.pct_bar_chart(cc, label="criterion_id", value="compliance_pct", low="ci_low_pct",
-                           high="ci_high_pct", n="answered_n",
+                           high="ci_high_pct", n="answered_n", wording="text",
                            xlabel="Compliance, % of cases answered (95% interval)")
     written += fg.save_figure(
         fig, fig_dir, "case_audit__compliance",
         caption=("Compliance with each audit criterion: cases answered yes as a share of those "
                  "answered yes, no or not evidenced (n), with 95% Wilson intervals."),
         alt=f"Horizontal bar chart of the compliance of {len(cc)} audit criteria: {items}.",
-        data=cc).values()
+        data=cc.drop(columns="text")).values()
     for r in cc.itertuples():
         if pd.isna(r.reference) or not str(r.reference).strip():
             continue
         comp = (f"{_pct(r.compliance_pct)} compliant: {r.yes_n} of {r.answered_n} cases answered yes"
                 if r.answered_n else "no case answered")
         counts = pd.DataFrame({"yes": [r.yes_n], "no": [r.no_n], "not_evidenced": [r.not_evidenced_n]},
-                              index=[r.criterion_id])
+                              index=[fg.code_label(r.criterion_id, r.text, width=34)])
         fig = fg.stacked_pct_bar(counts, colours=_ANSWER_COLOURS,
                                  xlabel=f"% of the {r.answered_n} cases answered")
         shares = (", ".join(f"{lbl} {v} ({stats.format_rounded(100 * v / r.answered_n)}%)" for lbl, v in
@@ -398,7 +402,7 @@ def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
             alt=(f"Stacked bar of the audit answers to criterion {r.criterion_id} across the "
                  f"{r.answered_n} cases answered: {shares}. {r.na_n} not applicable and "
                  f"{r.blank_n} blank are not shown."),
-            data=cc[cc["criterion_id"] == r.criterion_id].reset_index(drop=True)).values()
+            data=cc[cc["criterion_id"] == r.criterion_id].drop(columns="text").reset_index(drop=True)).values()
     gr = tables["case_audit__grades"]
     if len(gr):
         counts = (gr.pivot(index="domain", columns="grade", values="n")

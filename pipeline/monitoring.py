@@ -285,11 +285,11 @@ def area_trend_figure(areas: pd.DataFrame):
             ax.plot(g["month"].dt.to_pydatetime(), g["cpp_open"].astype(float), marker=markers[i % len(markers)],
                     markersize=3.5, color=figures.PALETTE[i % len(figures.PALETTE)], label=str(area))
             ax.annotate(str(area), (g["month"].iloc[-1], float(g["cpp_open"].iloc[-1])), xytext=(4, 0),
-                        textcoords="offset points", fontsize=7, va="center")
+                        textcoords="offset points", fontsize=8, va="center")
             parts.append(f"{area} from {g['cpp_open'].iloc[0]} to {g['cpp_open'].iloc[-1]}")
         ax.set_ylabel("Children with a CP plan (month end)")
         ax.set_ylim(bottom=0)
-        ax.legend(loc="upper left", fontsize=7)
+        ax.legend(loc="upper left", fontsize=8)
     caption = "Children with a child protection plan at month end, by area."
     alt = (
         f"Line chart of children with a child protection plan at month end by area, "

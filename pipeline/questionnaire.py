@@ -308,8 +308,11 @@ def _write_figures(tables, questions, params, fig_dir: Path) -> list[Path]:
     alt_items = "; ".join(
         f"{q} {stats.format_rounded(p)}% of {a}" if a else f"{q} no answers"
         for q, p, a in zip(summary["question_id"], summary["positive_pct"], summary["answered_n"]))
-    fig = fg.pct_bar_chart(summary, label="question_id", value="positive_pct", n="answered_n",
-                           xlabel="Positive answers, % of teams answering", reference=thr)
+    worded = summary.assign(text=summary["question_id"].map(dict(zip(questions["question_id"],
+                                                                     questions["text"]))))
+    fig = fg.pct_bar_chart(worded, label="question_id", value="positive_pct", n="answered_n",
+                           wording="text", xlabel="Positive answers, % of teams answering",
+                           reference=thr)
     written = list(fg.save_figure(
         fig, fig_dir, "questionnaire__positive_share",
         caption=(f"Positive answers to each question, as a share of the teams that answered it "

@@ -237,10 +237,10 @@ def vacancy_figure(team_tbl: pd.DataFrame, params: Params):
         for bar, a in zip(bars, above):
             bar.set_hatch("xx" if a else "")
         for yi, a, v in zip(y, above, vals):
-            ax.text(v + 0.8, yi, f"{stats.format_rounded(v)}%" + ("  above threshold" if a else ""), va="center", fontsize=7)
+            ax.text(v + 0.8, yi, f"{stats.format_rounded(v)}%" + ("  above threshold" if a else ""), va="center", fontsize=8)
         ax.axvline(threshold, color="black", linestyle="--", linewidth=0.9)
-        ax.text(threshold, -0.8, f" threshold {threshold:g}%", fontsize=7, va="bottom")
-        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=7)
+        ax.text(threshold, -0.8, f" threshold {threshold:g}%", fontsize=8, va="bottom")
+        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, max(threshold + 15, float(np.nanmax(vals, initial=0)) + 18))
         ax.set_xlabel("Vacancy (% of established FTE)")
@@ -284,13 +284,13 @@ def caseload_figure(team_tbl: pd.DataFrame):
             left += vals
         for yi, v in zip(y, df["caseload_per_worker"]):
             if not pd.isna(v):
-                ax.text(v + 0.3, yi, f"{stats.format_rounded(v, 1)}", va="center", fontsize=7)
-        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=7)
+                ax.text(v + 0.3, yi, f"{stats.format_rounded(v, 1)}", va="center", fontsize=8)
+        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=8)
         ax.invert_yaxis()
         top = float(np.nanmax(df["caseload_per_worker"].to_numpy(dtype=float), initial=0))
         ax.set_xlim(0, top * 1.12 + 1)
         ax.set_xlabel("Open cases per worker (in post + agency FTE)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 if len(df) > 10 else -0.2), ncols=3, fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 if len(df) > 10 else -0.2), ncols=3, fontsize=8)
     workers = df["in_post_fte"].sum() + df["agency_fte"].sum()
     county = float(df["cases_cp"].sum() + df["cases_lac"].sum() + df["cases_cin"].sum()) / workers
     caption = (

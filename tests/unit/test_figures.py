@@ -203,3 +203,43 @@ def test_stacked_bar_labels_segments_and_totals():
     assert _texts(fig) == ["75%", "25%", "50%", "50%", "n=4", "n=4"]
     hatches = {p.get_hatch() or "" for p in fig.axes[0].patches}
     assert len(hatches) == 3
+
+
+# ---------------------------------------------------------------- issue 12: words with every code, A4 sizes
+
+def test_code_label_keeps_the_words():
+    assert figures.code_label("C03", "Were checks with other agencies completed?") == \
+        "C03  Were checks with other agencies completed"
+    assert figures.code_label("Q7", None) == "Q7" and figures.code_label("Q7", "  ") == "Q7"
+    long = figures.code_label("C10", "word " * 60, width=20, max_lines=2)
+    lines = long.split("\n")
+    assert len(lines) == 2 and lines[0].startswith("C10") and lines[-1].endswith("…")
+    assert all(len(line) <= 20 for line in lines)
+
+
+def test_pct_bar_chart_labels_carry_code_and_wording():
+    data = pd.DataFrame({"code": ["Q1", "Q7"], "pct": [90.0, 50.0],
+                         "text": ["Thresholds are clear.", "Caseloads allow safe practice"]})
+    ax = figures.pct_bar_chart(data, label="code", value="pct", wording="text").axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["Q1  Thresholds are clear", "Q7  Caseloads allow safe practice"]
+
+
+def _smallest_text_pt(fig):
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text().strip() and t.get_visible()]
+    return min(sizes)
+
+
+def test_charts_print_no_text_under_7pt_at_a4_width():
+    """A chart placed across the Board paper's text width (6.5 in) is scaled by 6.5 / its width."""
+    grid = pd.DataFrame([["agree"] * 29] * 24, index=[f"T{i:02d}" for i in range(24)],
+                        columns=[f"Q{j}" for j in range(1, 30)])
+    heat = figures.category_heatmap(grid, {"agree": ("A", "#56B4E9")})
+    bars = figures.pct_bar_chart(pd.DataFrame({"c": ["Q1"], "v": [50.0], "t": ["words"]}), "c", "v",
+                                 n="v", wording="t")
+    for fig in (heat, bars):
+        width = fig.get_figwidth()
+        assert width <= 7.0
+        assert _smallest_text_pt(fig) * min(1.0, 6.5 / width) >= 7.0
