@@ -4,7 +4,7 @@
                                          [--teams 5000] [--areas 150] [--years 10]
                                          [--workbooks 200] [--keep DIR]
 
-For each size, ``pipeline.generate.generate_scaled`` writes an invented review
+For each size, ``pipeline.examples.generate_scaled`` writes an invented review
 (that many case-audit rows, and the same case_population; ``--teams`` teams
 over ``--areas`` areas with quarterly workforce returns; monitoring for every
 area over ``--years`` years) into a temporary folder. Then, each in a fresh
@@ -75,7 +75,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "stages": by_stage}))
 GENERATE = """
 import sys
 from pathlib import Path
-from pipeline.generate import generate_scaled
+from pipeline.examples import generate_scaled
 generate_scaled(Path(sys.argv[1]), int(sys.argv[2]), teams=int(sys.argv[3]), areas=int(sys.argv[4]),
                 years=int(sys.argv[5]))
 """

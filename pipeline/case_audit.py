@@ -70,21 +70,63 @@ def _with_compliance(counts: pd.DataFrame, N, confidence: float) -> pd.DataFrame
 
 
 def criterion_compliance(case_audit: pd.DataFrame, criteria: pd.DataFrame,
-                         N: int | None = None, confidence: float = 0.95) -> pd.DataFrame:
+                         N: int | None = None, confidence: float = 0.95,
+                         case_population: pd.DataFrame | None = None) -> pd.DataFrame:
     """Compliance of each criterion with its interval, in criteria-bank order.
 
     Contract: compliance = yes / (yes + no + not_evidenced); na and blank left
     out; not_evidenced counts against. Interval: Wilson score at ``confidence``
     with the finite-population correction for N (``cp_population``) when given.
+
+    Design-weighted estimate (issue 12, item 2): with ``case_population`` the
+    audited cases and the population are post-stratified into high risk (any
+    of the three flags yes, on each case's own row) and other, and
+    ``weighted_pct`` is ``stats.stratified_share``: sum of W_h p_h with
+    W_h = N_h / N, a stratum with no answered case left out and the weights
+    renormalised; its interval is Wilson on Kish's effective sample size from
+    the stratified variance with each stratum's finite-population correction.
+    Without ``case_population`` the weighted columns equal the unweighted ones
+    and ``is_weighted`` is False.
+
     Columns: criterion_id, domain, reference, yes_n, no_n, not_evidenced_n,
-    na_n, blank_n, answered_n, compliance_pct, ci_low_pct, ci_high_pct.
+    na_n, blank_n, answered_n, compliance_pct, ci_low_pct, ci_high_pct,
+    weighted_pct, weighted_ci_low_pct, weighted_ci_high_pct,
+    weighted_effective_n, is_weighted.
     """
     counts = _with_compliance(_answer_counts(case_audit, criteria), N, confidence)
     out = criteria[["criterion_id", "domain"]].copy()
     out["reference"] = criteria["reference"] if "reference" in criteria else pd.NA
     out = out.merge(counts, left_on="criterion_id", right_index=True, how="left",
                     validate="one_to_one")
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    return _with_weighted(out, case_audit, criteria, case_population, confidence)
+
+
+def _with_weighted(out: pd.DataFrame, case_audit: pd.DataFrame, criteria: pd.DataFrame,
+                   case_population: pd.DataFrame | None, confidence: float) -> pd.DataFrame:
+    """Add the post-stratified columns to ``criterion_compliance`` (see its docstring)."""
+    if case_population is None or case_population.empty:
+        out["weighted_pct"] = out["compliance_pct"]
+        out["weighted_ci_low_pct"] = out["ci_low_pct"]
+        out["weighted_ci_high_pct"] = out["ci_high_pct"]
+        out["weighted_effective_n"] = out["answered_n"].astype("float64")
+        out["is_weighted"] = False
+        return out
+    flag = is_high_risk(case_audit)
+    pop_flag = is_high_risk(case_population)
+    N_h = np.array([int(pop_flag.sum()), int((~pop_flag).sum())], dtype="float64")
+    strata = [_answer_counts(case_audit[flag], criteria), _answer_counts(case_audit[~flag], criteria)]
+    est = []
+    for cid in out["criterion_id"]:
+        k = [int(s.at[cid, "yes_n"]) for s in strata]
+        n = [int(s.at[cid, "yes_n"] + s.at[cid, "no_n"] + s.at[cid, "not_evidenced_n"]) for s in strata]
+        est.append(stats.stratified_share(k, n, np.maximum(N_h, n), confidence=confidence))
+    out["weighted_pct"] = [100 * e["p"] for e in est]
+    out["weighted_ci_low_pct"] = [100 * e["low"] for e in est]
+    out["weighted_ci_high_pct"] = [100 * e["high"] for e in est]
+    out["weighted_effective_n"] = [e["effective_n"] for e in est]
+    out["is_weighted"] = True
+    return out
 
 
 def grades(case_audit: pd.DataFrame) -> pd.DataFrame:
@@ -217,8 +259,30 @@ def not_evidenced_by_source(case_audit: pd.DataFrame, criteria: pd.DataFrame,
     return pd.concat([out, ci], axis=1)
 
 
+def _design_margin(strata, srs_margin: float, confidence: float) -> dict:
+    """design_margin_pct, is_design_based and the stratum sizes of ``precision``."""
+    if strata is None:
+        return {"high_risk_audited_n": pd.NA, "high_risk_population_n": pd.NA,
+                "other_audited_n": pd.NA, "other_population_n": pd.NA,
+                "design_margin_pct": float(srs_margin), "is_design_based": False}
+    (n_hr, N_hr), (n_o, N_o) = strata
+    margin = stats.stratified_margin([n_hr, n_o], [max(N_hr, n_hr), max(N_o, n_o)],
+                                     confidence=confidence)
+    return {"high_risk_audited_n": int(n_hr), "high_risk_population_n": int(N_hr),
+            "other_audited_n": int(n_o), "other_population_n": int(N_o),
+            "design_margin_pct": 100 * margin, "is_design_based": True}
+
+
+def audit_strata(case_audit: pd.DataFrame, case_population: pd.DataFrame | None):
+    """((n, N) of the high-risk stratum, (n, N) of the other); None without case_population."""
+    if case_population is None or case_population.empty:
+        return None
+    flag, pop = is_high_risk(case_audit), is_high_risk(case_population)
+    return ((int(flag.sum()), int(pop.sum())), (int((~flag).sum()), int((~pop).sum())))
+
+
 def precision(audited_n: int, N: int | None, confidence: float = 0.95,
-              margins_pct: tuple[float, ...] = (5, 10)) -> pd.DataFrame:
+              margins_pct: tuple[float, ...] = (5, 10), strata=None) -> pd.DataFrame:
     """The precision the audit sample achieved, and the sample a given margin needs.
 
     Achieved margin of error (percentage points) for a proportion at p = 0.5:
@@ -226,7 +290,12 @@ def precision(audited_n: int, N: int | None, confidence: float = 0.95,
     correction; 0 when n >= N, no correction when N is not given), the inverse
     of Cochran's sample size that ``stats.sample_size`` computes. One row:
     audited_n, population_n, effective_n, margin_pct, then
-    ``sample_needed_margin_<m>_n`` for each margin m (``stats.sample_size``).
+    ``sample_needed_margin_<m>_n`` for each margin m (``stats.sample_size``),
+    then the design-based margin (issue 12, item 2): with ``strata`` (from
+    :func:`audit_strata`) ``design_margin_pct`` is ``stats.stratified_margin``,
+    the margin of the post-stratified share at p = 0.5 in each stratum, with
+    the strata's sizes; without it, it equals margin_pct and
+    ``is_design_based`` is False.
     """
     z = float(_sps.norm.ppf(1 - (1 - confidence) / 2))
     n_eff = stats.effective_n(audited_n, N) if audited_n > 0 else 0.0
@@ -241,6 +310,7 @@ def precision(audited_n: int, N: int | None, confidence: float = 0.95,
            "effective_n": float(n_eff), "margin_pct": float(margin)}
     for m in margins_pct:
         row[f"sample_needed_margin_{m:g}_n"] = stats.sample_size(m, N=N, confidence=confidence)
+    row.update(_design_margin(strata, margin, confidence))
     out = pd.DataFrame([row])
     out["population_n"] = out["population_n"].astype("Int64")
     return out
@@ -272,52 +342,57 @@ def write_outputs(review, params: Params, out_dir: Path | str,
     out_dir.mkdir(parents=True, exist_ok=True)
     N = review.meta.get("cp_population")
     conf = params.intervals.confidence
-    cc = criterion_compliance(ca, criteria, N=N, confidence=conf)
+    pop = review.table("case_population")
+    cc = criterion_compliance(ca, criteria, N=N, confidence=conf, case_population=pop)
     tables = {
         "case_audit__criterion_compliance": cc,
         "case_audit__grades": grades(ca),
-        "case_audit__high_risk": high_risk_compliance(ca, criteria, review.table("case_population"),
-                                                      confidence=conf),
+        "case_audit__high_risk": high_risk_compliance(ca, criteria, pop, confidence=conf),
         "case_audit__supervision_overall": supervision_overall(ca, confidence=conf),
         "case_audit__not_evidenced_by_source": not_evidenced_by_source(ca, criteria, confidence=conf),
-        "case_audit__precision": precision(len(ca), N, confidence=conf),
+        "case_audit__precision": precision(len(ca), N, confidence=conf,
+                                           strata=audit_strata(ca, pop)),
     }
     written = [write_csv(df, out_dir / f"{name}.csv") for name, df in tables.items()]
     if figures:
-        written += _write_figures(tables, Path(fig_dir) if fig_dir is not None else out_dir / "figures")
+        written += _write_figures(tables, Path(fig_dir) if fig_dir is not None else out_dir / "figures",
+                                  criteria)
     return written
 
 
 def _pct(v) -> str:
-    return f"{v:.0f}%"
+    return f"{stats.format_rounded(v)}%"
 
 
-def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
+def _write_figures(tables: dict, fig_dir: Path, criteria: pd.DataFrame | None = None) -> list[Path]:
     cc = tables["case_audit__criterion_compliance"]
+    wording = ({} if criteria is None or "text" not in criteria else
+               dict(zip(criteria["criterion_id"], criteria["text"])))
+    cc = cc.assign(text=cc["criterion_id"].map(wording))
     written: list[Path] = []
     items = "; ".join(
         (f"{r.criterion_id} {_pct(r.compliance_pct)} ({r.yes_n} of {r.answered_n}, 95% interval "
-         f"{r.ci_low_pct:.0f} to {r.ci_high_pct:.0f})") if r.answered_n else f"{r.criterion_id} no answers"
+         f"{stats.format_rounded(r.ci_low_pct)} to {stats.format_rounded(r.ci_high_pct)})") if r.answered_n else f"{r.criterion_id} no answers"
         for r in cc.itertuples())
     fig = fg.pct_bar_chart(cc, label="criterion_id", value="compliance_pct", low="ci_low_pct",
-                           high="ci_high_pct", n="answered_n",
+                           high="ci_high_pct", n="answered_n", wording="text",
                            xlabel="Compliance, % of cases answered (95% interval)")
     written += fg.save_figure(
         fig, fig_dir, "case_audit__compliance",
         caption=("Compliance with each audit criterion: cases answered yes as a share of those "
                  "answered yes, no or not evidenced (n), with 95% Wilson intervals."),
         alt=f"Horizontal bar chart of the compliance of {len(cc)} audit criteria: {items}.",
-        data=cc).values()
+        data=cc.drop(columns="text")).values()
     for r in cc.itertuples():
         if pd.isna(r.reference) or not str(r.reference).strip():
             continue
         comp = (f"{_pct(r.compliance_pct)} compliant: {r.yes_n} of {r.answered_n} cases answered yes"
                 if r.answered_n else "no case answered")
         counts = pd.DataFrame({"yes": [r.yes_n], "no": [r.no_n], "not_evidenced": [r.not_evidenced_n]},
-                              index=[r.criterion_id])
+                              index=[fg.code_label(r.criterion_id, r.text, width=34)])
         fig = fg.stacked_pct_bar(counts, colours=_ANSWER_COLOURS,
                                  xlabel=f"% of the {r.answered_n} cases answered")
-        shares = (", ".join(f"{lbl} {v} ({100 * v / r.answered_n:.0f}%)" for lbl, v in
+        shares = (", ".join(f"{lbl} {v} ({stats.format_rounded(100 * v / r.answered_n)}%)" for lbl, v in
                             (("yes", r.yes_n), ("no", r.no_n), ("not evidenced", r.not_evidenced_n)))
                   if r.answered_n else "no answers")
         written += fg.save_figure(
@@ -327,7 +402,7 @@ def _write_figures(tables: dict, fig_dir: Path) -> list[Path]:
             alt=(f"Stacked bar of the audit answers to criterion {r.criterion_id} across the "
                  f"{r.answered_n} cases answered: {shares}. {r.na_n} not applicable and "
                  f"{r.blank_n} blank are not shown."),
-            data=cc[cc["criterion_id"] == r.criterion_id].reset_index(drop=True)).values()
+            data=cc[cc["criterion_id"] == r.criterion_id].drop(columns="text").reset_index(drop=True)).values()
     gr = tables["case_audit__grades"]
     if len(gr):
         counts = (gr.pivot(index="domain", columns="grade", values="n")

@@ -75,10 +75,10 @@ def _setup_generate(p):
 
 
 def _generate(args) -> int:
-    from pipeline import generate
+    from pipeline import examples
 
     argv = [args.example] + (["--out", str(args.out)] if args.out else [])
-    return generate.main(argv) or 0
+    return examples.main(argv) or 0
 
 
 def _setup_notebook(p):

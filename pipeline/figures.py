@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from pipeline import stats
+
 __all__ = [
     "OKABE_ITO",
     "PALETTE",
@@ -36,6 +39,8 @@ __all__ = [
     "HOUSE_RC",
     "house_style",
     "new_figure",
+    "code_label",
+    "MIN_FONT_PT",
     "rag_label",
     "save_figure",
     "pct_bar_chart",
@@ -65,6 +70,13 @@ RAG = {
     "amber": {"colour": OKABE_ITO["orange"], "label": "Amber", "hatch": "//", "marker": "s"},
     "red": {"colour": OKABE_ITO["vermillion"], "label": "Red", "hatch": "xx", "marker": "^"},
 }
+
+#: The smallest text any chart writes, in points at the saved size. The papers place a
+#: 7 in wide figure across the A4 text width of the Board paper (21 cm less 2 x 2.2 cm
+#: margins = 6.5 in), a scale of 0.93, so 8 pt prints at 7.4 pt: never under 7 pt.
+MIN_FONT_PT = 8.0
+#: Widest a chart is saved, in inches (wider ones would be shrunk below MIN_FONT_PT).
+MAX_WIDTH_IN = 7.0
 
 #: rcParams of the house style; the svg/png settings make saved bytes reproducible.
 HOUSE_RC = {
@@ -175,8 +187,28 @@ def save_figure(fig: Figure, out_dir, name: str, caption: str, alt: str, data: p
 # --------------------------------------------------------------------------
 
 
+def code_label(code, text=None, width: int = 46, max_lines: int = 3) -> str:
+    """An axis label that carries a code with its wording: "C03 Were checks with other agencies ...".
+
+    Rule (issue 12, item 3): a reader never meets a bare code. The wording
+    (from ``questions.csv`` / ``audit_criteria.csv``) loses a closing "?" or
+    ".", and is wrapped onto at most ``max_lines`` lines of ``width``
+    characters; only wording longer than that is shortened, at a word, with
+    an ellipsis. No wording (None, blank): the code alone.
+    """
+    code = str(code)
+    if text is None or (not isinstance(text, str) and pd.isna(text)) or not str(text).strip():
+        return code
+    words = str(text).strip().rstrip("?.").strip()
+    lines = textwrap.wrap(f"{code}  {words}", width=width)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = textwrap.shorten(lines[-1] + " x" * width, width=width, placeholder=" …")
+    return "\n".join(lines)
+
+
 def _fmt_pct(v: float) -> str:
-    return "" if pd.isna(v) else f"{v:.0f}%"
+    return "" if pd.isna(v) else f"{stats.format_rounded(v)}%"
 
 
 def pct_bar_chart(
@@ -190,6 +222,7 @@ def pct_bar_chart(
     title: str = "",
     xlabel: str = "Per cent",
     reference: float | None = None,
+    wording: str | None = None,
 ) -> Figure:
     """Horizontal bars of percentages (0-100), one per row of ``data``, top to bottom in row order.
 
@@ -198,10 +231,14 @@ def pct_bar_chart(
     value (and "n=" when ``n`` is given). With ``rag``, bars take the RAG colour
     *and* hatch, and the rating's word is written in the value label; a legend
     names all three. ``reference`` draws a dashed vertical line (e.g. a threshold).
+    ``wording`` names a column of text shown with each code (:func:`code_label`).
     """
     rows = data.reset_index(drop=True)
     k = len(rows)
-    fig = new_figure(7.0, max(2.0, 0.32 * k + 1.0))
+    ticks = [code_label(c, rows[wording].iloc[i] if wording else None)
+             for i, c in enumerate(rows[label].astype(str))]
+    lines = sum(t.count("\n") + 1 for t in ticks)
+    fig = new_figure(MAX_WIDTH_IN, max(2.0, 0.15 * lines + 0.06 * k + 0.9))
     with house_style():
         ax = fig.add_subplot()
         y = np.arange(k)[::-1]
@@ -234,7 +271,7 @@ def pct_bar_chart(
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0}, zorder=4)
         if reference is not None:
             ax.axvline(reference, color="black", linestyle="--", linewidth=0.9)
-        ax.set_yticks(y, rows[label].astype(str))
+        ax.set_yticks(y, ticks, fontsize=MIN_FONT_PT)
         ax.set_xlim(0, 125)
         ax.set_xticks([0, 20, 40, 60, 80, 100])
         ax.set_xlabel(xlabel)
@@ -252,8 +289,10 @@ def xmr_chart(chart: pd.DataFrame, title: str = "", ylabel: str = "", x=None) ->
     Common-cause points are grey circles; special-cause points are orange
     upward triangles when high and blue downward triangles when low, so the
     direction is carried by shape as well as colour. The mean is a solid line,
-    the limits dashed; the legend names each. ``x`` gives the x values (the
-    frame's index by default, e.g. months).
+    the limits dashed; the legend names each. Where the frame has a
+    ``period`` column (limits recalculated after a sustained shift) each
+    period's mean and limits are drawn as their own level, so they step.
+    ``x`` gives the x values (the frame's index by default, e.g. months).
     """
     xs = chart.index if x is None else x
     xs = np.asarray(xs)
@@ -261,9 +300,15 @@ def xmr_chart(chart: pd.DataFrame, title: str = "", ylabel: str = "", x=None) ->
     with house_style():
         ax = fig.add_subplot()
         ax.plot(xs, chart["value"], color=NEUTRAL, linewidth=1.2, zorder=1)
-        ax.plot(xs, chart["mean"], color="black", linewidth=1.0, label="Mean (baseline)")
-        ax.plot(xs, chart["ucl"], color="black", linewidth=0.9, linestyle="--", label="Process limits")
-        ax.plot(xs, chart["lcl"], color="black", linewidth=0.9, linestyle="--")
+        period = chart["period"].to_numpy() if "period" in chart else np.ones(len(chart), dtype=int)
+        for i, p in enumerate(dict.fromkeys(period)):  # one level per period: the limits step
+            sel = period == p
+            extra = {} if i else {"mean": "Mean (baseline)", "limits": "Process limits"}
+            ax.plot(xs[sel], chart["mean"].to_numpy()[sel], color="black", linewidth=1.0,
+                    label=extra.get("mean"))
+            ax.plot(xs[sel], chart["ucl"].to_numpy()[sel], color="black", linewidth=0.9, linestyle="--",
+                    label=extra.get("limits"))
+            ax.plot(xs[sel], chart["lcl"].to_numpy()[sel], color="black", linewidth=0.9, linestyle="--")
         label = chart["special_cause_label"].astype(str).to_numpy()
         styles = [
             ("", "o", NEUTRAL, "Common cause"),
@@ -278,7 +323,7 @@ def xmr_chart(chart: pd.DataFrame, title: str = "", ylabel: str = "", x=None) ->
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper left", fontsize=7, ncols=2)
+        ax.legend(loc="upper left", fontsize=MIN_FONT_PT, ncols=2)
     return fig
 
 
@@ -290,7 +335,8 @@ def category_heatmap(table: pd.DataFrame, styles: dict, title: str = "", missing
     match colours. Missing cells are white and carry ``missing_text``.
     """
     nrow, ncol = table.shape
-    fig = new_figure(max(4.0, 0.45 * ncol + 2.5), max(2.0, 0.3 * nrow + 1.2))
+    # never wider than MAX_WIDTH_IN, so the letters print at MIN_FONT_PT or more
+    fig = new_figure(min(MAX_WIDTH_IN, max(4.0, 0.45 * ncol + 2.5)), max(2.0, 0.3 * nrow + 1.6))
     with house_style():
         ax = fig.add_subplot()
         for i in range(nrow):
@@ -301,7 +347,7 @@ def category_heatmap(table: pd.DataFrame, styles: dict, title: str = "", missing
                 if is_missing:
                     text = missing_text
                 ax.add_patch(Rectangle((j, nrow - 1 - i), 1, 1, facecolor=colour, edgecolor="white", linewidth=1))
-                ax.text(j + 0.5, nrow - 0.5 - i, text, ha="center", va="center", fontsize=7, color=_text_colour(colour))
+                ax.text(j + 0.5, nrow - 0.5 - i, text, ha="center", va="center", fontsize=MIN_FONT_PT, color=_text_colour(colour))
         ax.set_xlim(0, ncol)
         ax.set_ylim(0, nrow)
         ax.set_xticks(np.arange(ncol) + 0.5, [str(c) for c in table.columns], rotation=90)
@@ -312,7 +358,8 @@ def category_heatmap(table: pd.DataFrame, styles: dict, title: str = "", missing
         if title:
             ax.set_title(title, loc="left")
         handles = [Patch(facecolor=c, edgecolor="black", label=f"{t} = {str(code).replace('_', ' ')}") for code, (t, c) in styles.items()]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+        # below the grid, so the cells keep the page's width
+        fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=MIN_FONT_PT)
     return fig
 
 
@@ -352,16 +399,16 @@ def stacked_pct_bar(counts: pd.DataFrame, colours: dict | None = None, title: st
                     linewidth=0.5, height=0.7, label=str(col).replace("_", " ").capitalize())
             for i in range(k):
                 if w[i] >= 6:
-                    ax.text(left[i] + w[i] / 2, y[i], f"{w[i]:.0f}%", ha="center", va="center", fontsize=7,
+                    ax.text(left[i] + w[i] / 2, y[i], f"{stats.format_rounded(w[i])}%", ha="center", va="center", fontsize=MIN_FONT_PT,
                             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
             left += w
         for i in range(k):
-            ax.text(101, y[i], f"n={int(totals.iloc[i])}", va="center", ha="left", fontsize=7)
+            ax.text(101, y[i], f"n={int(totals.iloc[i])}", va="center", ha="left", fontsize=MIN_FONT_PT)
         ax.set_yticks(y, [str(r) for r in counts.index])
         ax.set_xlim(0, 110)
         ax.set_xticks([0, 20, 40, 60, 80, 100])
         ax.set_xlabel(xlabel)
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if k < 4 else -0.12), ncols=min(len(counts.columns), 5), fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if k < 4 else -0.12), ncols=min(len(counts.columns), 5), fontsize=MIN_FONT_PT)
     return fig

@@ -9,7 +9,12 @@ Rules (data contract, "monitoring"; issue 3, item 4):
 - Rates per 10,000 children use ``child_population`` of ``review.yml`` when given.
 - XmR charts (NHS "Making Data Count", ``pipeline.stats.xmr``) of referrals,
   S47 enquiries, initial conferences and cpp_open, limits from the first
-  ``params.monitoring.baseline_months`` months.
+  ``params.monitoring.baseline_months`` months, recalculated after a sustained
+  shift (issue 12, item 5): a run of ``shift_run`` months on one side of the
+  mean starts a new period with limits from its own first
+  ``baseline_months`` months, or as many as it has.
+- ``monitoring__signals`` lists every special-cause month of every measure
+  and every month where the limits step, never a selection.
 - ``cpp_open_change_pct``: change in the County cpp_open over the twelve months
   to the last month, last month against the same month a year earlier, in percent.
 """
@@ -47,6 +52,8 @@ _XMR_COLUMNS = [
     "is_two_of_three",
     "is_special_cause",
     "special_cause_label",
+    "period",
+    "is_period_start",
 ]
 _RULE_NAMES = {
     "is_outside_limits": "outside limits",
@@ -86,6 +93,7 @@ def _spc(df: pd.DataFrame, params: Params) -> pd.DataFrame:
             baseline_n=baseline,
             shift_run=params.monitoring.shift_run,
             trend_run=params.monitoring.trend_run,
+            recalculate=True,
         )
         for col in _XMR_COLUMNS:
             out[f"{m}_{col}"] = x[col].to_numpy()
@@ -171,16 +179,23 @@ def measures_table(county: pd.DataFrame) -> pd.DataFrame:
 def signals_table(county: pd.DataFrame) -> pd.DataFrame:
     """``monitoring__signals``: the special-cause points of the County XmR charts.
 
-    One row per measure and month flagged: its value, direction ("high"/"low",
-    from ``stats.xmr``) and the rules that fired, "; "-joined.
+    One row per measure and month that is special cause or starts a new
+    period of limits, every one of them, in measure then month order: its
+    value, the mean and limits of its period, direction ("high"/"low", from
+    ``stats.xmr``; blank for a step alone), the rules that fired ("; "-joined,
+    with "limits recalculated after a sustained shift" where the limits step),
+    period and is_period_start.
     """
     rows = []
     for m in SPC_MEASURES:
         flag = f"{m}_is_special_cause"
         if flag not in county:
             continue
-        for _, r in county[county[flag].astype(bool)].iterrows():
+        hit = county[flag].astype(bool) | county[f"{m}_is_period_start"].astype(bool)
+        for _, r in county[hit].iterrows():
             rules = [name for col, name in _RULE_NAMES.items() if bool(r[f"{m}_{col}"])]
+            if bool(r[f"{m}_is_period_start"]):
+                rules.append("limits recalculated after a sustained shift")
             rows.append(
                 {
                     "measure": m,
@@ -189,9 +204,14 @@ def signals_table(county: pd.DataFrame) -> pd.DataFrame:
                     "mean": float(r[f"{m}_mean"]),
                     "direction": r[f"{m}_special_cause_label"],
                     "rules": "; ".join(rules),
+                    "lcl": float(r[f"{m}_lcl"]),
+                    "ucl": float(r[f"{m}_ucl"]),
+                    "period": int(r[f"{m}_period"]),
+                    "is_period_start": bool(r[f"{m}_is_period_start"]),
                 }
             )
-    cols = ["measure", "month", "value", "mean", "direction", "rules"]
+    cols = ["measure", "month", "value", "mean", "direction", "rules", "lcl", "ucl", "period",
+            "is_period_start"]
     out = pd.DataFrame(rows, columns=cols)
     out["month"] = pd.to_datetime(out["month"])
     return out
@@ -219,16 +239,27 @@ def xmr_figure(county: pd.DataFrame, measure: str, params: Params):
     baseline = min(params.monitoring.baseline_months, len(chart))
     special = chart["is_special_cause"].astype(bool)
     months = chart["month"]
+    steps = months[chart["is_period_start"].astype(bool)]
+    stepped = ("" if steps.empty else
+               "; limits recalculated after a sustained shift from "
+               + ", ".join(f"{m:%b %Y}" for m in steps)
+               + f", each from its first {params.monitoring.baseline_months} months or as many as it has")
     caption = (
         f"{label}, County, by month: XmR chart, mean and process limits from the first {baseline} months "
-        f"({months.iloc[0]:%b %Y} to {months.iloc[baseline - 1]:%b %Y}); triangles mark special-cause "
-        "variation (NHS Making Data Count rules)."
+        f"({months.iloc[0]:%b %Y} to {months.iloc[baseline - 1]:%b %Y}){stepped}; triangles mark "
+        "special-cause variation (NHS Making Data Count rules)."
     )
     alt = (
         f"Line chart of {label.lower()} per month from {months.iloc[0]:%B %Y} to {months.iloc[-1]:%B %Y}, "
-        f"from {chart['value'].iloc[0]:.0f} to {chart['value'].iloc[-1]:.0f}. Baseline mean "
-        f"{chart['mean'].iloc[0]:.0f}, process limits {chart['lcl'].iloc[0]:.0f} to {chart['ucl'].iloc[0]:.0f}. "
+        f"from {stats.format_rounded(chart['value'].iloc[0])} to {stats.format_rounded(chart['value'].iloc[-1])}. Baseline mean "
+        f"{stats.format_rounded(chart['mean'].iloc[0])}, process limits {stats.format_rounded(chart['lcl'].iloc[0])} to {stats.format_rounded(chart['ucl'].iloc[0])}. "
     )
+    if not steps.empty:
+        last = chart.iloc[-1]
+        alt += (f"After a sustained shift the limits were recalculated from "
+                f"{', '.join(f'{m:%B %Y}' for m in steps)}; the last period has mean "
+                f"{stats.format_rounded(last['mean'])}, process limits {stats.format_rounded(last['lcl'])} "
+                f"to {stats.format_rounded(last['ucl'])}. ")
     if special.any():
         hi = int((chart["special_cause_label"] == "high").sum())
         lo = int((chart["special_cause_label"] == "low").sum())
@@ -254,11 +285,11 @@ def area_trend_figure(areas: pd.DataFrame):
             ax.plot(g["month"].dt.to_pydatetime(), g["cpp_open"].astype(float), marker=markers[i % len(markers)],
                     markersize=3.5, color=figures.PALETTE[i % len(figures.PALETTE)], label=str(area))
             ax.annotate(str(area), (g["month"].iloc[-1], float(g["cpp_open"].iloc[-1])), xytext=(4, 0),
-                        textcoords="offset points", fontsize=7, va="center")
+                        textcoords="offset points", fontsize=8, va="center")
             parts.append(f"{area} from {g['cpp_open'].iloc[0]} to {g['cpp_open'].iloc[-1]}")
         ax.set_ylabel("Children with a CP plan (month end)")
         ax.set_ylim(bottom=0)
-        ax.legend(loc="upper left", fontsize=7)
+        ax.legend(loc="upper left", fontsize=8)
     caption = "Children with a child protection plan at month end, by area."
     alt = (
         f"Line chart of children with a child protection plan at month end by area, "

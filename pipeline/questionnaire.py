@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.outputs import write_csv
+from pipeline import stats
 from pipeline import figures as fg
 from pipeline.params import Params
 
@@ -125,6 +126,53 @@ def question_summary(long: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFram
     out.insert(out.columns.get_loc("negative_n") + 1, "positive_pct",
                _share(out["positive_n"], out["answered_n"]))
     return out.reset_index(drop=True)
+
+
+def response(questionnaire: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
+    """``questionnaire__response``: how many of the units asked replied, and whether intervals apply.
+
+    Rule (issue 12, item 4): the units asked are the rows of ``teams`` (every
+    unit sent the questionnaire); a unit replied when it has a return. When
+    every unit replied the shares describe all of them and carry no interval
+    (``is_census``); otherwise they estimate the shares of all the units asked,
+    and ``intervals_apply``: Wilson intervals with the finite-population
+    correction for the units asked (``pipeline.stats``), in
+    ``questionnaire__question_summary``. One row for all units (``group``
+    ``all``), then one per agency when ``teams`` has the column. Columns:
+    group, units_asked_n, units_replied_n, response_rate_pct, is_census,
+    intervals_apply.
+    """
+    replied = set(questionnaire["team_id"].dropna())
+    groups = [("all", teams)]
+    if "agency" in teams.columns and teams["agency"].nunique() > 1:
+        groups += [(str(a), teams[teams["agency"] == a]) for a in dict.fromkeys(teams["agency"].dropna())]
+    rows = []
+    for name, sub in groups:
+        asked = len(sub)
+        got = int(sub["team_id"].isin(replied).sum())
+        rows.append({"group": name, "units_asked_n": asked, "units_replied_n": got,
+                     "response_rate_pct": 100 * got / asked if asked else np.nan,
+                     "is_census": bool(asked) and got == asked,
+                     "intervals_apply": bool(asked) and got < asked})
+    return pd.DataFrame(rows)
+
+
+def with_intervals(summary: pd.DataFrame, resp: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Add ci_low_pct, ci_high_pct to the question summary: Wilson with FPC for the units asked.
+
+    Blank (NaN) when every unit replied (the shares are a census, see :func:`response`).
+    """
+    out = summary.copy()
+    every = resp.iloc[0]
+    if not bool(every["intervals_apply"]):
+        out["ci_low_pct"] = np.nan
+        out["ci_high_pct"] = np.nan
+        return out
+    ci = stats.wilson_frame(out["positive_n"], out["answered_n"], N=int(every["units_asked_n"]),
+                            confidence=confidence)
+    out["ci_low_pct"] = ci["ci_low_pct"].to_numpy()
+    out["ci_high_pct"] = ci["ci_high_pct"].to_numpy()
+    return out
 
 
 def positive_by_group(long: pd.DataFrame, questions: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -234,10 +282,12 @@ def write_outputs(review, params: Params, out_dir: Path | str,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     long = answers_long(questionnaire, questions, teams)
-    summary = question_summary(long, questions)
+    resp = response(questionnaire, teams)
+    summary = with_intervals(question_summary(long, questions), resp, params.intervals.confidence)
     pressures = county_pressures(summary, params)
     tables = {
         "questionnaire__question_summary": summary,
+        "questionnaire__response": resp,
         "questionnaire__by_area": positive_by_group(long, questions, "area"),
         "questionnaire__by_team_type": positive_by_group(long, questions, "team_type"),
         "questionnaire__team_heatmap": team_heatmap(long),
@@ -256,10 +306,13 @@ def _write_figures(tables, questions, params, fig_dir: Path) -> list[Path]:
     thr = params.questionnaire.county_pressure_below_pct
     press = summary.loc[summary["positive_pct"] < thr, "question_id"].tolist()
     alt_items = "; ".join(
-        f"{q} {p:.0f}% of {a}" if a else f"{q} no answers"
+        f"{q} {stats.format_rounded(p)}% of {a}" if a else f"{q} no answers"
         for q, p, a in zip(summary["question_id"], summary["positive_pct"], summary["answered_n"]))
-    fig = fg.pct_bar_chart(summary, label="question_id", value="positive_pct", n="answered_n",
-                           xlabel="Positive answers, % of teams answering", reference=thr)
+    worded = summary.assign(text=summary["question_id"].map(dict(zip(questions["question_id"],
+                                                                     questions["text"]))))
+    fig = fg.pct_bar_chart(worded, label="question_id", value="positive_pct", n="answered_n",
+                           wording="text", xlabel="Positive answers, % of teams answering",
+                           reference=thr)
     written = list(fg.save_figure(
         fig, fig_dir, "questionnaire__positive_share",
         caption=(f"Positive answers to each question, as a share of the teams that answered it "

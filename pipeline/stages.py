@@ -39,11 +39,12 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
         name="questionnaire",
         modules=("questionnaire",),
         tables=("teams", "questions", "questionnaire"),
-        params=("questionnaire",),
+        params=("questionnaire", "intervals"),
         outputs=(
             "questionnaire__question_summary.csv", "questionnaire__by_area.csv",
             "questionnaire__by_team_type.csv", "questionnaire__team_heatmap.csv",
             "questionnaire__pressures.csv", "questionnaire__team_pressures.csv",
+            "questionnaire__response.csv",
         ),
     ),
     Stage(
@@ -78,7 +79,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
         modules=("findings",),
         tables=("evidence_map", "recommendations"),
         params=("ratings",),
-        outputs=("findings__matrix.csv", "findings__by_finding.csv"),
+        outputs=("findings__matrix.csv", "findings__by_finding.csv", "findings__three_cs.csv",
+                 "findings__recommendation_links.csv"),
         has_figures=False,
         needs=("questionnaire", "case_audit", "workforce", "monitoring"),
         reads=("questionnaire__question_summary.csv", "case_audit__criterion_compliance.csv",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import holidays
@@ -26,6 +27,9 @@ __all__ = [
     "fisher_2x2",
     "xmr",
     "sample_size",
+    "round_half_away",
+    "format_rounded",
+    "stratified_share",
 ]
 
 # --------------------------------------------------------------------------
@@ -120,6 +124,124 @@ def wilson_frame(k: pd.Series, n: pd.Series, N=None, confidence: float = 0.95) -
         k.astype("float64").to_numpy(), n.astype("float64").to_numpy(), N, confidence
     )
     return pd.DataFrame({"ci_low_pct": low * 100, "ci_high_pct": high * 100}, index=k.index)
+
+
+# --------------------------------------------------------------------------
+# Rounding for display
+# --------------------------------------------------------------------------
+
+
+def round_half_away(value, digits: int = 0) -> float:
+    """``value`` rounded to ``digits`` decimals, halves away from zero: 52.5 -> 53, -2.5 -> -3.
+
+    Rule (issue 12, item 4): one rounding for every figure shown, so that two
+    halves on one page never round in opposite directions (Python's ``round``
+    rounds halves to even: 52.5 -> 52). The value is read through its shortest
+    decimal text (``Decimal(str(value))``), so a binary float such as 1.005,
+    stored as 1.00499999..., rounds as the 1.005 a reader sees: 1.01.
+    A missing value (None, NaN, pd.NA) gives NaN; infinities are returned as they are.
+    """
+    if value is None or pd.isna(value):
+        return float("nan")
+    if isinstance(value, float) and math.isinf(value):
+        return value
+    exp = Decimal(1).scaleb(-int(digits))
+    return float(Decimal(str(value)).quantize(exp, rounding=ROUND_HALF_UP))
+
+
+def format_rounded(value, digits: int = 0) -> str:
+    """``value`` as text with ``digits`` decimals, rounded by :func:`round_half_away` ("" when missing)."""
+    r = round_half_away(value, digits)
+    if math.isnan(r):
+        return ""
+    text = f"{r:.{int(digits)}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+# --------------------------------------------------------------------------
+# Design-weighted (post-stratified) shares
+# --------------------------------------------------------------------------
+
+
+def stratified_share(k, n, N, confidence: float = 0.95) -> dict:
+    """Post-stratified share with a design-based Wilson interval (all rates 0-1).
+
+    Rule (data contract, "evidence_map"; issue 12, item 2). Strata h with k_h
+    successes of n_h answered cases and N_h cases in the population:
+
+    - Strata with n_h = 0 are left out and the weights of the rest
+      renormalised: W_h = N_h / sum of N_h over the strata kept.
+    - Estimate p = sum W_h p_h with p_h = k_h / n_h (Cochran 1977, eq. 5.1).
+    - Variance (Cochran 1977, eq. 5.7, stratified random sampling with each
+      stratum's finite-population correction): V = sum W_h^2 (1 - n_h/N_h)
+      s_h^2 / n_h with s_h^2 = n_h p_h (1 - p_h) / (n_h - 1); a stratum of one
+      case contributes 0 (its p_h is 0 or 1).
+    - Interval: the Wilson score interval on Kish's effective sample size
+      n_eff = p (1 - p) / V, with p unchanged (the "effective sample size"
+      method of Korn and Graubard 1998, with Wilson's interval as Dean and
+      Pagano 2015 recommend for surveys). When every stratum was seen in
+      full (n_h = N_h) the interval is the point; otherwise, when the design
+      effect cannot be estimated (V = 0, or p is 0 or 1), n_eff is the
+      answered cases, sum n_h (design effect 1).
+
+    Returns ``{"p", "low", "high", "effective_n", "variance"}``; NaNs when no
+    stratum has an answered case.
+    """
+    k = np.asarray(k, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    N = np.asarray(N, dtype="float64")
+    if np.any(k < 0) or np.any(k > n) or np.any(n > N):
+        raise ValueError(f"stratified_share needs 0 <= k_h <= n_h <= N_h, got k={k}, n={n}, N={N}")
+    keep = n > 0
+    if not keep.any() or N[keep].sum() <= 0:
+        return {"p": np.nan, "low": np.nan, "high": np.nan, "effective_n": np.nan, "variance": np.nan}
+    k, n, N = k[keep], n[keep], N[keep]
+    W = N / N.sum()
+    ph = k / n
+    p = float(np.sum(W * ph))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(n > 1, n * ph * (1 - ph) / (n - 1), 0.0)
+    var = float(np.sum(W**2 * (1 - n / N) * s2 / n))
+    if np.all(n >= N):
+        n_eff = math.inf
+    elif var > 0 and 0 < p < 1:
+        n_eff = p * (1 - p) / var
+    else:
+        n_eff = float(n.sum())
+    if math.isinf(n_eff):
+        low = high = p
+    else:
+        z = _z(confidence)
+        denom = 1 + z**2 / n_eff
+        centre = (p + z**2 / (2 * n_eff)) / denom
+        half = z / denom * math.sqrt(p * (1 - p) / n_eff + z**2 / (4 * n_eff**2))
+        low, high = max(0.0, centre - half), min(1.0, centre + half)
+        if p == 0:
+            low = 0.0
+        if p == 1:
+            high = 1.0
+    return {"p": p, "low": low, "high": high, "effective_n": n_eff, "variance": var}
+
+
+def stratified_margin(n, N, confidence: float = 0.95) -> float:
+    """Design-based margin of error (rate 0-1) of a post-stratified share at p_h = 0.5 in every stratum.
+
+    The half-width z sqrt(V) of the normal interval, V as in
+    :func:`stratified_share` with p_h = 0.5 (the worst case): the design's
+    counterpart of Cochran's margin for a simple random sample. Strata with
+    no case are left out and the weights renormalised; NaN when none has one.
+    """
+    n = np.asarray(n, dtype="float64")
+    N = np.asarray(N, dtype="float64")
+    keep = n > 0
+    if not keep.any():
+        return float("nan")
+    n, N = n[keep], N[keep]
+    W = N / N.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(n > 1, n * 0.25 / (n - 1), 0.0)
+    var = float(np.sum(W**2 * (1 - n / N) * s2 / n))
+    return _z(confidence) * math.sqrt(var)
 
 
 # --------------------------------------------------------------------------
@@ -321,15 +443,93 @@ def _runs(flags: np.ndarray, min_len: int) -> np.ndarray:
     return out
 
 
-def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int = 6) -> pd.DataFrame:
+def _xmr_rules(x: np.ndarray, centre: float, mr_bar: float, shift_run: int, trend_run: int) -> dict:
+    """The special-cause flags of one period's points against its centre line and limits."""
+    ucl = centre + XMR_LIMIT_FACTOR * mr_bar
+    lcl = centre - XMR_LIMIT_FACTOR * mr_bar
+    sigma = mr_bar / XMR_D2
+    above_ucl, below_lcl = x > ucl, x < lcl
+    shift_hi, shift_lo = _runs(x > centre, shift_run), _runs(x < centre, shift_run)
+    step = np.diff(x)
+
+    # A point is "in an increasing run" when it rose from the one before; the
+    # first point of the run is the one before the first rise.
+    def _trend(rise: np.ndarray) -> np.ndarray:
+        run_steps = _runs(rise, trend_run - 1)  # trend_run points = trend_run - 1 steps
+        flags = np.zeros(len(x), dtype=bool)
+        flags[1:] |= run_steps
+        flags[:-1] |= run_steps
+        return flags
+
+    trend_up, trend_down = _trend(step > 0), _trend(step < 0)
+
+    def _two_of_three(near: np.ndarray) -> np.ndarray:
+        flags = np.zeros(len(x), dtype=bool)
+        for i in range(len(x) - 2):
+            window = near[i : i + 3]
+            if window.sum() >= 2:
+                flags[i : i + 3] |= window
+        return flags
+
+    tot_hi = _two_of_three(x > centre + 2 * sigma)
+    tot_lo = _two_of_three(x < centre - 2 * sigma)
+    label = np.full(len(x), "", dtype=object)
+    for hi, lo in [(trend_up, trend_down), (shift_hi, shift_lo), (tot_hi, tot_lo), (above_ucl, below_lcl)]:
+        # later assignments win: precedence outside > two of three > shift > trend
+        label[hi] = "high"
+        label[lo] = "low"
+    return {
+        "mean": np.full(len(x), centre), "ucl": np.full(len(x), ucl), "lcl": np.full(len(x), lcl),
+        "is_outside_limits": above_ucl | below_lcl, "is_shift": shift_hi | shift_lo,
+        "is_trend": trend_up | trend_down, "is_two_of_three": tot_hi | tot_lo,
+        "special_cause_label": label,
+    }
+
+
+def _first_shift_start(x: np.ndarray, centre: float, shift_run: int) -> int | None:
+    """Index (within x) of the first run of shift_run points on one side of centre, after x[0]."""
+    best = None
+    for side in (x > centre, x < centre):
+        run = 0
+        for i, f in enumerate(side):
+            run = run + 1 if f else 0
+            # a run that began with the period's own first point does not start a new one
+            if run == shift_run and i - shift_run + 1 > 0:
+                begin = i - shift_run + 1
+                best = begin if best is None else min(best, begin)
+                break
+    return best
+
+
+def _period_limits(x: np.ndarray, baseline_n: int) -> tuple[float, float]:
+    """Centre line and average moving range from a period's first baseline_n points (or all it has)."""
+    base = x[: max(2, min(baseline_n, len(x)))]
+    return float(base.mean()), float(np.abs(np.diff(base)).mean())
+
+
+def _period_starts(x: np.ndarray, baseline_n: int, shift_run: int) -> list[int]:
+    """First index of each period: a new one begins at each sustained shift (see :func:`xmr`)."""
+    starts = [0]
+    while True:
+        seg = x[starts[-1]:]
+        centre, _ = _period_limits(seg, baseline_n)
+        begin = _first_shift_start(seg, centre, shift_run)
+        if begin is None:
+            return starts
+        starts.append(starts[-1] + begin)
+
+
+def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int = 6,
+        recalculate: bool = False) -> pd.DataFrame:
     """XmR (individuals) chart with the NHS England "Making Data Count" special-cause rules.
 
     Rule (issue 3, item 4, monitoring; NHS England / NHS Improvement, *Making
-    Data Count: Getting started*, 2019):
+    Data Count: Getting started*, 2019, and *Making Data Count: strengthening
+    your decisions*, on recalculating limits):
 
     - Centre line ``mean`` and the average moving range are computed from the
-      first ``baseline_n`` points only (the baseline period in parameters);
-      ``mr`` is |x_i - x_(i-1)| for every point (blank for the first).
+      first ``baseline_n`` points of the period only (the baseline period in
+      parameters); ``mr`` is |x_i - x_(i-1)| for every point (blank for the first).
     - Process limits ``ucl``/``lcl`` = mean +/- 2.66 x average moving range
       (the lcl is not floored at 0).
     - ``is_outside_limits``: a point above the ucl or below the lcl.
@@ -346,6 +546,15 @@ def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int =
     - ``is_special_cause``: any of the above. ``special_cause_label`` gives its
       direction, "high" or "low" ("" for common cause), taken from the first
       rule that fires in the order outside limits, two of three, shift, trend.
+    - With ``recalculate`` (issue 12, item 5), a sustained shift starts a new
+      period: the first run of ``shift_run`` points on one side of the
+      period's mean (beginning after the period's first point) begins period
+      2, whose centre line and limits come from its own first ``baseline_n``
+      points, or as many as it has; and so on. Every rule is applied within
+      a period against that period's limits (runs do not cross periods).
+      ``period`` numbers the periods from 1; ``is_period_start`` marks the
+      first point of each period after the first (where the limits step).
+      Without it the whole series is one period.
 
     The result has the index of ``values``.
     """
@@ -358,67 +567,31 @@ def xmr(values: pd.Series, baseline_n: int, shift_run: int = 7, trend_run: int =
         raise ValueError(f"xmr: baseline_n must be between 2 and {len(x)}, got {baseline_n}")
     if shift_run < 2 or trend_run < 2:
         raise ValueError("xmr: run lengths must be 2 or more")
-
-    mr = np.concatenate([[np.nan], np.abs(np.diff(x))])
-    centre = x[:baseline_n].mean()
-    mr_bar = np.abs(np.diff(x[:baseline_n])).mean()
-    ucl = centre + XMR_LIMIT_FACTOR * mr_bar
-    lcl = centre - XMR_LIMIT_FACTOR * mr_bar
-    sigma = mr_bar / XMR_D2
-
-    above_ucl, below_lcl = x > ucl, x < lcl
-    above, below = x > centre, x < centre
-    shift_hi, shift_lo = _runs(above, shift_run), _runs(below, shift_run)
-
-    step = np.diff(x)
-    # A point is "in an increasing run" when it rose from the one before; the
-    # first point of the run is the one before the first rise.
-    def _trend(rise: np.ndarray) -> np.ndarray:
-        run_steps = _runs(rise, trend_run - 1)  # trend_run points = trend_run - 1 steps
-        flags = np.zeros(len(x), dtype=bool)
-        flags[1:] |= run_steps
-        flags[:-1] |= run_steps
-        return flags
-
-    trend_up, trend_down = _trend(step > 0), _trend(step < 0)
-
-    near_hi, near_lo = x > centre + 2 * sigma, x < centre - 2 * sigma
-
-    def _two_of_three(near: np.ndarray) -> np.ndarray:
-        flags = np.zeros(len(x), dtype=bool)
-        for i in range(len(x) - 2):
-            window = near[i : i + 3]
-            if window.sum() >= 2:
-                flags[i : i + 3] |= window
-        return flags
-
-    tot_hi, tot_lo = _two_of_three(near_hi), _two_of_three(near_lo)
-
-    is_outside = above_ucl | below_lcl
-    is_shift = shift_hi | shift_lo
-    is_trend = trend_up | trend_down
-    is_tot = tot_hi | tot_lo
-    is_special = is_outside | is_shift | is_trend | is_tot
-
-    label = np.full(len(x), "", dtype=object)
-    for hi, lo in [(trend_up, trend_down), (shift_hi, shift_lo), (tot_hi, tot_lo), (above_ucl, below_lcl)]:
-        # later assignments win: precedence outside > two of three > shift > trend
-        label[hi] = "high"
-        label[lo] = "low"
-
+    starts = _period_starts(x, baseline_n, shift_run) if recalculate else [0]
+    bounds = list(zip(starts, starts[1:] + [len(x)]))
+    cols: dict[str, list] = {}
+    for a, b in bounds:
+        centre, mr_bar = _period_limits(x[a:b], baseline_n)
+        for key, arr in _xmr_rules(x[a:b], centre, mr_bar, shift_run, trend_run).items():
+            cols.setdefault(key, []).append(arr)
+    out = {key: np.concatenate(parts) for key, parts in cols.items()}
+    period = np.concatenate([np.full(b - a, i + 1) for i, (a, b) in enumerate(bounds)])
+    special = out["is_outside_limits"] | out["is_shift"] | out["is_trend"] | out["is_two_of_three"]
     return pd.DataFrame(
         {
             "value": x,
-            "mean": centre,
-            "mr": mr,
-            "ucl": ucl,
-            "lcl": lcl,
-            "is_outside_limits": is_outside,
-            "is_shift": is_shift,
-            "is_trend": is_trend,
-            "is_two_of_three": is_tot,
-            "is_special_cause": is_special,
-            "special_cause_label": label.astype(str),
+            "mean": out["mean"],
+            "mr": np.concatenate([[np.nan], np.abs(np.diff(x))]),
+            "ucl": out["ucl"],
+            "lcl": out["lcl"],
+            "is_outside_limits": out["is_outside_limits"],
+            "is_shift": out["is_shift"],
+            "is_trend": out["is_trend"],
+            "is_two_of_three": out["is_two_of_three"],
+            "is_special_cause": special,
+            "special_cause_label": out["special_cause_label"].astype(str),
+            "period": period.astype("int64"),
+            "is_period_start": np.isin(np.arange(len(x)), starts[1:]),
         },
         index=values.index,
     )

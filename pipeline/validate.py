@@ -276,7 +276,27 @@ def check_evidence_refs(frame: pd.DataFrame, tables: dict, spec: Contract) -> li
     return issues
 
 
+def check_recommendation_findings(frame: pd.DataFrame, tables: dict, spec: Contract) -> list[Issue]:
+    """Each id of a recommendation's finding_ids (``;``-separated) is a finding_id of evidence_map."""
+    issues: list[Issue] = []
+    em = tables.get("evidence_map")
+    if "finding_ids" not in frame.columns or em is None:
+        return issues
+    known = {fold(f): f for f in em["finding_id"].dropna()}
+    for idx, cell in frame["finding_ids"].items():
+        if not isinstance(cell, str):
+            continue
+        for part in cell.split(";"):
+            fid = part.strip()
+            if fid and fold(fid) not in known:
+                issues.append(_at(frame, idx, "recommendations", ERROR, "finding_ids", fid, "unknown_finding",
+                                  "each id of finding_ids must be a finding_id of evidence_map; known: "
+                                  + ", ".join(list(known.values())[:12])))
+    return issues
+
+
 NAMED_CHECKS = {
+    "recommendation_findings": check_recommendation_findings,
     "monitoring_area": check_monitoring_area,
     "monitoring_months": check_monitoring_months,
     "monitoring_stock": check_monitoring_stock,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.outputs import write_csv
+from pipeline import stats
 from pipeline.params import Params
 
 #: The FTE and case columns summed before any ratio is taken.
@@ -236,10 +237,10 @@ def vacancy_figure(team_tbl: pd.DataFrame, params: Params):
         for bar, a in zip(bars, above):
             bar.set_hatch("xx" if a else "")
         for yi, a, v in zip(y, above, vals):
-            ax.text(v + 0.8, yi, f"{v:.0f}%" + ("  above threshold" if a else ""), va="center", fontsize=7)
+            ax.text(v + 0.8, yi, f"{stats.format_rounded(v)}%" + ("  above threshold" if a else ""), va="center", fontsize=8)
         ax.axvline(threshold, color="black", linestyle="--", linewidth=0.9)
-        ax.text(threshold, -0.8, f" threshold {threshold:g}%", fontsize=7, va="bottom")
-        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=7)
+        ax.text(threshold, -0.8, f" threshold {threshold:g}%", fontsize=8, va="bottom")
+        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, max(threshold + 15, float(np.nanmax(vals, initial=0)) + 18))
         ax.set_xlabel("Vacancy (% of established FTE)")
@@ -247,13 +248,13 @@ def vacancy_figure(team_tbl: pd.DataFrame, params: Params):
     county = 100 * df["vacancy_fte"].sum() / df["established_fte"].sum()
     caption = (
         f"Vacancy rate by team at the latest snapshot; dashed line: threshold of {threshold:g}%. "
-        f"County rate {county:.0f}% (vacant FTE over established FTE, all teams)."
+        f"County rate {stats.format_rounded(county)}% (vacant FTE over established FTE, all teams)."
     )
     alt = (
         f"Horizontal bar chart of the vacancy rate of {len(df)} teams, grouped by area. "
         f"{n_above} team{'s are' if n_above != 1 else ' is'} above the {threshold:g}% threshold"
         + (": " + ", ".join(labels[above]) if n_above else "")
-        + f". County vacancy rate {county:.0f}%."
+        + f". County vacancy rate {stats.format_rounded(county)}%."
     )
     data = df[["team_id", "area", "established_fte", "vacancy_fte", "vacancy_pct", "is_above_vacancy_threshold"]]
     return fig, caption, alt, data
@@ -283,29 +284,29 @@ def caseload_figure(team_tbl: pd.DataFrame):
             left += vals
         for yi, v in zip(y, df["caseload_per_worker"]):
             if not pd.isna(v):
-                ax.text(v + 0.3, yi, f"{v:.1f}", va="center", fontsize=7)
-        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=7)
+                ax.text(v + 0.3, yi, f"{stats.format_rounded(v, 1)}", va="center", fontsize=8)
+        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=8)
         ax.invert_yaxis()
         top = float(np.nanmax(df["caseload_per_worker"].to_numpy(dtype=float), initial=0))
         ax.set_xlim(0, top * 1.12 + 1)
         ax.set_xlabel("Open cases per worker (in post + agency FTE)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 if len(df) > 10 else -0.2), ncols=3, fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 if len(df) > 10 else -0.2), ncols=3, fontsize=8)
     workers = df["in_post_fte"].sum() + df["agency_fte"].sum()
     county = float(df["cases_cp"].sum() + df["cases_lac"].sum() + df["cases_cin"].sum()) / workers
     caption = (
         "Open cases per worker by team at the latest snapshot, split into child protection, "
-        f"looked-after and child-in-need cases. County: {county:.1f} cases per worker."
+        f"looked-after and child-in-need cases. County: {stats.format_rounded(county, 1)} cases per worker."
     )
     alt = (
         f"Stacked horizontal bar chart of caseload per worker for {len(df)} teams. "
-        f"County {county:.1f} cases per worker (all cases over all workers)."
+        f"County {stats.format_rounded(county, 1)} cases per worker (all cases over all workers)."
     )
     if df["caseload_per_worker"].notna().any():
         hi = df.loc[df["caseload_per_worker"].idxmax()]
         lo = df.loc[df["caseload_per_worker"].idxmin()]
         alt += (
-            f" Highest: {labels[hi.name]} with {hi['caseload_per_worker']:.1f};"
-            f" lowest: {labels[lo.name]} with {lo['caseload_per_worker']:.1f}."
+            f" Highest: {labels[hi.name]} with {stats.format_rounded(hi['caseload_per_worker'], 1)};"
+            f" lowest: {labels[lo.name]} with {stats.format_rounded(lo['caseload_per_worker'], 1)}."
         )
     data = df[["team_id", "area", "cp_per_worker", "lac_per_worker", "cin_per_worker", "caseload_per_worker",
                "cases_cp", "cases_lac", "cases_cin", "in_post_fte", "agency_fte"]]

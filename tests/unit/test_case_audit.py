@@ -60,7 +60,7 @@ def test_compliance_leaves_out_na_and_blank_and_counts_not_evidenced_against():
         "compliance_pct": [50.0, 400 / 6],
         "ci_low_pct": [lo1, lo2], "ci_high_pct": [hi1, hi2],
     })
-    assert_frame_equal(got, exp, check_exact=False, rtol=1e-12)
+    assert_frame_equal(got[exp.columns], exp, check_exact=False, rtol=1e-12)
     assert got["yes_n"].tolist() == [2, 4] and got["compliance_pct"].iloc[0] == 50.0
 
 
@@ -169,7 +169,10 @@ def test_precision_and_sample_sizes():
         "effective_n": [n_eff], "margin_pct": [100 * Z95 * math.sqrt(0.25 / n_eff)],
         "sample_needed_margin_5_n": [132], "sample_needed_margin_10_n": [66],
     })
-    assert_frame_equal(got, exp, check_exact=False, rtol=1e-12)
+    assert_frame_equal(got[exp.columns], exp, check_exact=False, rtol=1e-12)
+    # without strata the design-based margin is the simple-random-sample one
+    assert got["design_margin_pct"].iloc[0] == pytest.approx(exp["margin_pct"].iloc[0])
+    assert not got["is_design_based"].iloc[0]
 
 
 def test_precision_without_population_and_census():
@@ -205,3 +208,69 @@ def test_write_outputs(tmp_path):
             text = p.read_text(encoding="utf-8")
             assert "K1" not in text and "Auditor A" not in text and "case_id" not in text, p
     assert ca.write_outputs(_Review({"audit_criteria": CRITERIA}), params, tmp_path / "x") == []
+
+
+# ---------------------------------------------------------------- issue 12: design-weighted estimates
+
+POPULATION = pd.DataFrame({
+    "case_id": [f"P{i}" for i in range(20)],
+    "team_id": ["T1"] * 20,
+    "interim_care_order_at_home": ["yes", "no", "no", "no"] + ["no"] * 16,
+    "police_investigation_open": ["no", "yes", "no", "no"] + ["no"] * 16,
+    "legal_dissent": ["no", "no", "yes", "yes"] + ["no"] * 16,
+})  # 4 high-risk cases, 16 other
+
+
+def test_weighted_compliance_is_the_post_stratified_share():
+    """High risk = K1, K2, K6 (N_h = 4); other = K3, K4, K5 (N_h = 16): W = 0.2, 0.8.
+
+    C01: high risk yes, yes (K6 blank) -> 2/2; other no, not_evidenced (K5 na) -> 0/2;
+    weighted = 0.2 x 1 + 0.8 x 0 = 20%. Both p_h are 0 or 1, so the variance
+    cannot be estimated: design effect 1, Wilson on the 4 answered cases.
+    C02: high risk yes, not_evidenced, yes -> 2/3; other not_evidenced, yes, yes -> 2/3;
+    weighted = 66.67%; s_h^2 = 3 (2/3)(1/3) / 2 = 1/3;
+    V = 0.04 (1 - 3/4) (1/3)/3 + 0.64 (1 - 3/16) (1/3)/3 = 0.53 / 9;
+    n_eff = (2/9) / V = 2 / 0.53.
+    """
+    got = ca.criterion_compliance(AUDIT, CRITERIA, N=20, case_population=POPULATION).set_index("criterion_id")
+    assert got.at["C01", "weighted_pct"] == pytest.approx(20.0)
+    assert got.at["C01", "compliance_pct"] == pytest.approx(50.0)  # 2 of 4 unweighted
+    lo, hi = wilson(0.8, 4)
+    assert got.at["C01", "weighted_ci_low_pct"] == pytest.approx(lo)
+    assert got.at["C01", "weighted_ci_high_pct"] == pytest.approx(hi)
+    assert got.at["C02", "weighted_pct"] == pytest.approx(200 / 3)
+    n_eff = 2 / 0.53
+    assert got.at["C02", "weighted_effective_n"] == pytest.approx(n_eff)
+    lo, hi = wilson(2 / 3 * n_eff, n_eff)
+    assert got.at["C02", "weighted_ci_low_pct"] == pytest.approx(lo)
+    assert got.at["C02", "weighted_ci_high_pct"] == pytest.approx(hi)
+    assert got["is_weighted"].all()
+    for cid in ("C01", "C02"):
+        assert got.at[cid, "weighted_ci_low_pct"] <= got.at[cid, "weighted_pct"] <= got.at[cid, "weighted_ci_high_pct"]
+
+
+def test_weighted_columns_equal_unweighted_without_case_population():
+    got = ca.criterion_compliance(AUDIT, CRITERIA, N=40)
+    for w, u in (("weighted_pct", "compliance_pct"), ("weighted_ci_low_pct", "ci_low_pct"),
+                 ("weighted_ci_high_pct", "ci_high_pct")):
+        pd.testing.assert_series_equal(got[w], got[u], check_names=False)
+    assert not got["is_weighted"].any()
+
+
+def test_weighted_stratum_without_answers_is_left_out():
+    """C01 answered only in high-risk cases: the weighted share is the high-risk share."""
+    audit = AUDIT.copy()
+    audit["C01"] = ["yes", "no", "na", "na", "na", "yes"]
+    got = ca.criterion_compliance(audit, CRITERIA, case_population=POPULATION).set_index("criterion_id")
+    assert got.at["C01", "weighted_pct"] == pytest.approx(200 / 3)  # 2 of 3, weight 1
+
+
+def test_precision_design_based_margin():
+    strata = ca.audit_strata(AUDIT, POPULATION)
+    assert strata == ((3, 4), (3, 16))
+    got = ca.precision(6, 20, strata=strata)
+    # V = 0.2^2 (1 - 3/4) (3/2 x 0.25)/3 + 0.8^2 (1 - 3/16) (3/2 x 0.25)/3
+    V = 0.04 * 0.25 * 0.125 + 0.64 * 0.8125 * 0.125
+    assert got["design_margin_pct"].iloc[0] == pytest.approx(100 * Z95 * math.sqrt(V))
+    assert got["is_design_based"].iloc[0]
+    assert got["high_risk_population_n"].iloc[0] == 4 and got["other_audited_n"].iloc[0] == 3

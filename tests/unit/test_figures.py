@@ -154,6 +154,27 @@ def test_xmr_chart_marks_special_cause_by_shape():
     assert len({str(p) for p in paths}) == 3
 
 
+def test_xmr_chart_steps_the_limits_by_period():
+    chart = pd.DataFrame(
+        {
+            "value": [10.0, 11.0, 20.0, 21.0],
+            "mean": [10.5, 10.5, 20.5, 20.5], "mr": [None, 1.0, 9.0, 1.0],
+            "ucl": [13.0, 13.0, 23.0, 23.0], "lcl": [8.0, 8.0, 18.0, 18.0],
+            "is_outside_limits": False, "is_shift": False, "is_trend": False,
+            "is_two_of_three": False, "is_special_cause": False, "special_cause_label": "",
+            "period": [1, 1, 2, 2], "is_period_start": [False, False, True, False],
+        }
+    )
+    ax = figures.xmr_chart(chart).axes[0]
+    means = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-" and ln.get_color() == "black"]
+    # one mean line per period, each flat at its own level: no diagonal across the step
+    assert [sorted(set(ln.get_ydata())) for ln in means] == [[10.5], [20.5]]
+    uppers = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--" and max(ln.get_ydata()) in (13.0, 23.0)]
+    assert sorted(max(ln.get_ydata()) for ln in uppers) == [13.0, 23.0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.count("Mean (baseline)") == 1 and legend.count("Process limits") == 1
+
+
 def test_heatmap_writes_each_answer_in_its_cell():
     table = pd.DataFrame(
         [["agree", "disagree", None], ["strongly_agree", "na", "agree"]],
@@ -182,3 +203,43 @@ def test_stacked_bar_labels_segments_and_totals():
     assert _texts(fig) == ["75%", "25%", "50%", "50%", "n=4", "n=4"]
     hatches = {p.get_hatch() or "" for p in fig.axes[0].patches}
     assert len(hatches) == 3
+
+
+# ---------------------------------------------------------------- issue 12: words with every code, A4 sizes
+
+def test_code_label_keeps_the_words():
+    assert figures.code_label("C03", "Were checks with other agencies completed?") == \
+        "C03  Were checks with other agencies completed"
+    assert figures.code_label("Q7", None) == "Q7" and figures.code_label("Q7", "  ") == "Q7"
+    long = figures.code_label("C10", "word " * 60, width=20, max_lines=2)
+    lines = long.split("\n")
+    assert len(lines) == 2 and lines[0].startswith("C10") and lines[-1].endswith("…")
+    assert all(len(line) <= 20 for line in lines)
+
+
+def test_pct_bar_chart_labels_carry_code_and_wording():
+    data = pd.DataFrame({"code": ["Q1", "Q7"], "pct": [90.0, 50.0],
+                         "text": ["Thresholds are clear.", "Caseloads allow safe practice"]})
+    ax = figures.pct_bar_chart(data, label="code", value="pct", wording="text").axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["Q1  Thresholds are clear", "Q7  Caseloads allow safe practice"]
+
+
+def _smallest_text_pt(fig):
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text().strip() and t.get_visible()]
+    return min(sizes)
+
+
+def test_charts_print_no_text_under_7pt_at_a4_width():
+    """A chart placed across the Board paper's text width (6.5 in) is scaled by 6.5 / its width."""
+    grid = pd.DataFrame([["agree"] * 29] * 24, index=[f"T{i:02d}" for i in range(24)],
+                        columns=[f"Q{j}" for j in range(1, 30)])
+    heat = figures.category_heatmap(grid, {"agree": ("A", "#56B4E9")})
+    bars = figures.pct_bar_chart(pd.DataFrame({"c": ["Q1"], "v": [50.0], "t": ["words"]}), "c", "v",
+                                 n="v", wording="t")
+    for fig in (heat, bars):
+        width = fig.get_figwidth()
+        assert width <= 7.0
+        assert _smallest_text_pt(fig) * min(1.0, 6.5 / width) >= 7.0

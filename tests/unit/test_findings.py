@@ -79,7 +79,9 @@ def test_matrix(params, summaries):
             "is_rated": [True, True, True, True, True, True, True, False, False, False, False, True, True],
             "is_deferred": [False] * 9 + [True, True] + [False, False],
             "deferred_label": [na] * 9 + ["to be reviewed in phase 2", "to be reviewed in phase 3", na, na],
-            "finding_rag": ["amber", "amber", "red", "red", "red", "red", "red", na, na, na, na, "red", "red"],
+            # F3: its capacity rows (vacancy amber, caseload red) are rated under capacity, not under F3,
+            # which has a timescale row: F3 is green. F6 has no practice row: its capacity row counts.
+            "finding_rag": ["amber", "amber", "red", "red", "green", "green", "green", na, na, na, na, "red", "red"],
         }
     )
     expected = expected.astype(
@@ -163,7 +165,7 @@ def test_by_finding(params, summaries):
     expected = pd.DataFrame(
         {
             "finding_id": ["F1", "F2", "F3", "F4", "F5", "F6"],
-            "finding_rag": ["amber", "red", "red", pd.NA, pd.NA, "red"],
+            "finding_rag": ["amber", "red", "green", pd.NA, pd.NA, "red"],
             "rows_n": [2, 2, 3, 2, 2, 2],
             "rated_n": [2, 2, 3, 0, 0, 2],
             "deferred_n": [0, 0, 0, 0, 2, 0],
@@ -190,7 +192,87 @@ def test_write_outputs_reads_summaries(tmp_path, params, summaries):
     )
     review = _Review({"evidence_map": em, "questionnaire": pd.DataFrame({"team_id": ["A"]})}, {"phase": 1})
     paths = fd.write_outputs(review, params, tmp_path)
-    assert [p.name for p in paths] == ["findings__matrix.csv", "findings__by_finding.csv"]
+    assert [p.name for p in paths] == ["findings__matrix.csv", "findings__by_finding.csv",
+                                       "findings__three_cs.csv", "findings__recommendation_links.csv"]
     m = pd.read_csv(paths[0])
     assert m["value"].iloc[0] == 79.9 and m["unit"].tolist() == ["%", "no data"]
     assert m["finding_rag"].tolist() == ["amber", "amber"]
+
+
+# ---------------------------------------------------------------- issue 12: what a rating means
+
+def test_rating_basis_and_labels(params, summaries):
+    em = _map(
+        [
+            ("F1", "Narrative only", "board view", "narrative", None, 1, "green"),
+            ("F2", "Narrative grey", "later", "narrative", None, 1, "grey"),
+            ("F3", "Mixed", "Q1 at 80", "questionnaire", "Q1", 1, None),
+            ("F3", "Mixed", "board view", "narrative", None, 1, "amber"),
+            ("F4", "Deferred judgement", "later", "narrative", None, 2, "red"),
+        ]
+    )
+    got = fd.build_matrix(em, params, 1, **summaries)
+    assert got["rating_basis"].tolist() == ["reviewers_judgement", "not_rated", "measured",
+                                            "reviewers_judgement", "not_rated"]
+    assert got["finding_rating_basis"].tolist() == ["reviewers_judgement", "not_rated", "measured",
+                                                    "measured", "not_rated"]
+    assert got["finding_rating_label"].tolist() == ["Green: reviewers' judgement", "Not rated",
+                                                    "Amber", "Amber", "Not rated"]
+    by = fd.by_finding(got).set_index("finding_id")
+    assert by.at["F1", "finding_rating_label"] == "Green: reviewers' judgement"
+    assert pd.isna(by.at["F2", "finding_rag"])
+
+
+def test_capacity_is_its_own_heading(params, summaries):
+    got = fd.build_matrix(EVIDENCE, params, 1, **summaries)
+    assert got["heading"].tolist()[:8] == ["competence", "competence", "compliance", "compliance",
+                                           "compliance", "capacity", "capacity", "capacity"]
+    assert got["counts_to_finding"].tolist()[4:7] == [True, False, False]
+    cs = fd.three_cs(got).set_index("heading")
+    assert cs.index.tolist() == ["compliance", "competence", "capacity"]
+    # compliance: C01 amber, C02 red, icpc green; competence: Q1 green, Q2 amber (Q3 deferred);
+    # capacity: vacancy amber, caseload red, agency green, cpp change unrated
+    assert cs["heading_rag"].tolist() == ["red", "amber", "red"]
+    assert cs["rated_n"].tolist() == [3, 2, 3]
+    assert cs.loc["capacity", ["red_n", "amber_n", "green_n"]].tolist() == [1, 1, 1]
+    assert cs["rows_n"].tolist() == [3, 2, 4]
+
+
+def test_worst_row_is_named(params, summaries):
+    by = fd.by_finding(fd.build_matrix(EVIDENCE, params, 1, **summaries)).set_index("finding_id")
+    assert by.at["F2", "worst_ref"] == "C02" and by.at["F2", "worst_value"] == 59.9
+    assert by.at["F1", "worst_ref"] == "q2"
+    assert pd.isna(by.at["F4", "worst_ref"])
+
+
+def test_case_audit_rows_use_the_weighted_share(params, summaries):
+    cc = summaries["criterion_compliance"].assign(
+        weighted_pct=[52.0, 81.0], weighted_ci_low_pct=[40.0, 70.0], weighted_ci_high_pct=[64.0, 90.0],
+        is_weighted=[True, True])
+    em = _map([("F1", "x", "C01", "case_audit", "C01", 1, None)])
+    got = fd.build_matrix(em, params, 1, criterion_compliance=cc)
+    assert got["value"].iloc[0] == 52.0 and got["ci_low_pct"].iloc[0] == 40.0
+    assert got["rag"].iloc[0] == "red" and got["is_weighted"].iloc[0]
+
+
+def test_recommendation_links_from_finding_ids(params, summaries):
+    matrix = fd.build_matrix(EVIDENCE, params, 1, **summaries)
+    recs = pd.DataFrame({"rec_id": ["R1", "R2", "R3"], "finding_ids": ["F1; f3", None, "F6"]})
+    got = fd.recommendation_links(recs, matrix)
+    assert got[["rec_id", "finding_id"]].values.tolist() == [["R1", "F1"], ["R1", "F3"], ["R3", "F6"]]
+    assert got["finding"].tolist() == ["Policies", "Capacity", "Leadership"]
+    with pytest.raises(ValueError, match="R9 names finding 'F99'"):
+        fd.recommendation_links(pd.DataFrame({"rec_id": ["R9"], "finding_ids": ["F99"]}), matrix)
+    assert fd.recommendation_links(None, matrix).empty
+
+
+def test_validator_names_an_unknown_finding_id():
+    from pipeline.validate import check_recommendation_findings
+    recs = pd.DataFrame({"rec_id": ["R1", "R2"], "finding_ids": ["JAR1; jar5", "JAR1; JAR99"],
+                         "_file": ["recommendations.csv"] * 2, "_sheet": [None, None], "_row": [2, 3]})
+    em = pd.DataFrame({"finding_id": ["JAR1", "JAR5"]})
+    issues = check_recommendation_findings(recs, {"evidence_map": em}, None)
+    assert len(issues) == 1
+    i = issues[0]
+    assert (i.file, i.row, i.column, i.value, i.rule) == ("recommendations.csv", 3, "finding_ids", "JAR99",
+                                                          "unknown_finding")

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from scipy.stats import fisher_exact
 
-from pipeline.generate import generate_example_phase1
+from pipeline.examples import generate_example_phase1
 from pipeline.paths import RAW_DIR
 
 TABLES = ["teams", "questions", "questionnaire", "audit_criteria", "case_audit",
@@ -63,7 +63,7 @@ def test_generation_is_deterministic(out, tmp_path):
 def test_committed_example_matches_the_generator(out):
     committed = RAW_DIR / "example-phase1"
     match, mismatch, errors = filecmp.cmpfiles(committed, out, FILES, shallow=False)
-    assert (mismatch, errors) == ([], []), "re-run: python -m pipeline.generate example-phase1"
+    assert (mismatch, errors) == ([], []), "re-run: python -m pipeline generate example-phase1"
 
 
 def test_review_yml(out):
@@ -306,7 +306,7 @@ def test_good_supervision_goes_with_good_overall_grade(out):
 
 def test_evidence_map_reproduces_the_findings_matrix(out):
     em = read(out, "evidence_map")
-    assert list(dict.fromkeys(em["finding_id"])) == [f"JAR{i}" for i in range(1, 10)]
+    assert list(dict.fromkeys(em["finding_id"])) == [f"JAR{i}" for i in range(1, 10)] + ["CAPACITY"]
     questions = set(read(out, "questions")["question_id"])
     crit = read(out, "audit_criteria").set_index("criterion_id")["reference"]
     q_refs = set(em.loc[em["source"] == "questionnaire", "ref"])
@@ -315,17 +315,26 @@ def test_evidence_map_reproduces_the_findings_matrix(out):
             "Q27", "Q28", "Q29"} == q_refs
     c_refs = em.loc[em["source"] == "case_audit", "ref"]
     assert set(c_refs) <= set(crit.index)
-    assert sorted(crit[c_refs].tolist()) == ["Para 8.1"] + ["Para 9.1"] * 6
+    # the seed slides' [Para] rows, plus the two audit criteria the issue maps to JAR7 and JAR8
+    assert sorted(crit[c_refs].tolist()) == ["", "", "Para 8.1"] + ["Para 9.1"] * 6
+    assert em.loc[em["ref"] == "C16", "finding_id"].tolist() == ["JAR8"]
+    assert em.loc[em["ref"] == "C17", "finding_id"].tolist() == ["JAR7"]
+    # JAR1 has only [Q27], [Q28], [Q29]; no timescale row (the seed has none)
+    assert em.loc[em["finding_id"] == "JAR1", "ref"].tolist() == ["Q27", "Q28", "Q29"]
+    assert "timescale" not in set(em["source"])
     narrative = em[em["source"] == "narrative"]
     assert (narrative["ref"] == "").all() and narrative["rag"].isin(["green", "grey"]).all()
     assert (em.loc[em["source"] != "narrative", "rag"] == "").all()
     later = narrative[narrative["phase"] == "2"]
     assert set(later["finding_id"]) == {"JAR2", "JAR6"} and (later["rag"] == "grey").all()
     measures = em[em["source"].isin(["workforce", "monitoring"])]
-    assert set(measures["ref"]) == {"vacancy_pct", "caseload_per_worker", "cpp_open_change_pct"}
+    assert set(measures["ref"]) == {"vacancy_pct", "caseload_per_worker", "agency_pct", "cpp_open_change_pct"}
+    assert set(measures["finding_id"]) == {"CAPACITY"}  # capacity is rated under its own heading
 
 
 def test_seven_recommendations(out):
     recs = read(out, "recommendations")
     assert recs["rec_id"].tolist() == [f"R{i}" for i in range(1, 8)]
+    ids = {f.strip() for cell in recs["finding_ids"] for f in cell.split(";")}
+    assert ids <= set(read(out, "evidence_map")["finding_id"])
     assert (recs["phase"] == "1").all()

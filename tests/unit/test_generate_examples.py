@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.generate import EXAMPLES, generate
+from pipeline.examples import EXAMPLES, generate
 from pipeline.load import load_review
 from pipeline.paths import RAW_DIR
 
@@ -108,7 +108,7 @@ def test_findings_keep_phase_1_wording(fresh):
         .set_index("finding_id")["finding"]
     for name in ("example-phase2", "example-phase3"):
         em = read(fresh / name, "evidence_map")
-        assert list(dict.fromkeys(em["finding_id"])) == [f"JAR{i}" for i in range(1, 10)], name
+        assert list(dict.fromkeys(em["finding_id"])) == [f"JAR{i}" for i in range(1, 10)] + ["CAPACITY"], name
         assert (em["finding"] == em["finding_id"].map(wording)).all(), name
 
 

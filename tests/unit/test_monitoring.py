@@ -86,18 +86,27 @@ def test_signals(monitoring, params):
             "mean": [102.0],
             "direction": ["high"],
             "rules": ["outside limits"],
+            "lcl": [91.36], "ucl": [112.64], "period": [1], "is_period_start": [False],
         }
     )
     assert_frame_equal(ref, expected, check_dtype=False)
     assert set(sig["measure"]) <= {"referrals", "cpp_open"}
-    # cpp_open rises every month: all 14 points are in a trend of 6 or more
-    cpp = sig[sig["measure"] == "cpp_open"]
+    # cpp_open 80, 82, ..., 106. Baseline (12 months, 80..102) mean 91: the months from
+    # July 2008 (92) on are all above it, a run of 8 >= 7, so July 2008 starts period 2.
+    # Period 1 (80..90): mean 85, limits 85 -/+ 2.66 x 2 = 79.68 and 90.32.
+    # Period 2 (92..106, 8 months, fewer than 12): mean 99, limits 93.68 and 104.32:
+    # July 2008 (92) is below, February 2009 (106) above. Every point rises: trends.
+    cpp = sig[sig["measure"] == "cpp_open"].reset_index(drop=True)
     assert len(cpp) == 14 and cpp["rules"].str.contains("trend").all()
-    # baseline mean (80 + 102) / 2 = 91, limits 91 -/+ 2.66 x 2 = 85.68 and 96.32:
-    # January 2008 (80) is below the lower limit, February 2009 (106) above the upper
-    first, last = cpp.iloc[0], cpp.iloc[-1]
-    assert (first["direction"], last["direction"]) == ("low", "high")
-    assert "outside limits" in first["rules"] and "outside limits" in last["rules"]
+    assert cpp["period"].tolist() == [1] * 6 + [2] * 8
+    assert cpp["is_period_start"].tolist() == [False] * 6 + [True] + [False] * 7
+    assert cpp.loc[0, "mean"] == 85.0 and cpp.loc[6, "mean"] == 99.0
+    assert cpp.loc[6, "lcl"] == pytest.approx(93.68) and cpp.loc[13, "ucl"] == pytest.approx(104.32)
+    july, last = cpp.iloc[6], cpp.iloc[-1]
+    assert (july["direction"], last["direction"]) == ("low", "high")
+    assert "outside limits" in july["rules"] and "outside limits" in last["rules"]
+    assert "limits recalculated after a sustained shift" in july["rules"]
+    assert cpp.loc[0, "rules"] == "trend"  # within its own period's limits 80 is common cause
 
 
 def test_areas(monitoring):

@@ -190,3 +190,35 @@ def test_write_outputs_carries_no_free_text(tmp_path):
 def test_write_outputs_skips_an_empty_questionnaire(tmp_path):
     review = _Review({"teams": TEAMS, "questions": QUESTIONS, "questionnaire": RETURNS.iloc[0:0]})
     assert qn.write_outputs(review, _params(75, 2), tmp_path) == []
+
+
+# ---------------------------------------------------------------- issue 12: response rate from data
+
+def test_response_rate_census_has_no_intervals(long):
+    resp = qn.response(RETURNS, TEAMS)
+    assert resp.to_dict("records") == [{"group": "all", "units_asked_n": 4, "units_replied_n": 4,
+                                        "response_rate_pct": 100.0, "is_census": True,
+                                        "intervals_apply": False}]
+    got = qn.with_intervals(qn.question_summary(long, QUESTIONS), resp)
+    assert got["ci_low_pct"].isna().all() and got["ci_high_pct"].isna().all()
+
+
+def test_response_rate_partial_gives_intervals_with_fpc():
+    """26 of 40 units replied (phase 2): 65%; intervals apply, FPC for N = 40 units."""
+    import math
+    teams = pd.DataFrame({"team_id": [f"U{i}" for i in range(40)],
+                          "agency": ["css"] * 24 + ["police"] * 16})
+    returns = pd.DataFrame({"team_id": [f"U{i}" for i in range(20)] + [f"U{i}" for i in range(30, 36)]})
+    resp = qn.response(returns, teams).set_index("group")
+    assert resp.loc["all", ["units_asked_n", "units_replied_n"]].tolist() == [40, 26]
+    assert resp.loc["all", "response_rate_pct"] == pytest.approx(65.0)
+    assert bool(resp.loc["all", "intervals_apply"]) and not bool(resp.loc["all", "is_census"])
+    assert resp.loc["css", "units_replied_n"] == 20 and resp.loc["police", "units_replied_n"] == 6
+    summary = pd.DataFrame({"question_id": ["Q1"], "positive_n": [13], "answered_n": [26]})
+    got = qn.with_intervals(summary, resp.reset_index())
+    # Wilson on n_eff = 26 x 39 / 14 = 72.43 with p = 0.5: centre 0.5,
+    # half = z / (1 + z^2/n) sqrt(0.25/n + z^2/(4 n^2))
+    z, n = 1.959963984540054, 26 * 39 / 14
+    half = z / (1 + z * z / n) * math.sqrt(0.25 / n + z * z / (4 * n * n))
+    assert got["ci_low_pct"].iloc[0] == pytest.approx(100 * (0.5 - half))
+    assert got["ci_high_pct"].iloc[0] == pytest.approx(100 * (0.5 + half))

@@ -333,8 +333,9 @@ def test_xmr_limits_by_hand():
     assert not got["is_special_cause"].any()
     assert list(got.columns) == [
         "value", "mean", "mr", "ucl", "lcl", "is_outside_limits", "is_shift", "is_trend",
-        "is_two_of_three", "is_special_cause", "special_cause_label",
+        "is_two_of_three", "is_special_cause", "special_cause_label", "period", "is_period_start",
     ]
+    assert got["period"].tolist() == [1] * 12 and not got["is_period_start"].any()
 
 
 def test_xmr_limits_come_from_the_baseline_only():
@@ -411,3 +412,132 @@ def test_xmr_rejects_bad_baseline_and_missing_values():
         stats.xmr(pd.Series([1.0, 2.0, 3.0]), baseline_n=5)
     with pytest.raises(ValueError):
         stats.xmr(pd.Series([1.0, None, 3.0]), baseline_n=2)
+
+
+# ---------------------------------------------------------------- issue 12: rounding, weighting
+
+@pytest.mark.parametrize("value, digits, expected", [
+    (52.5, 0, 53.0), (47.5, 0, 48.0), (-2.5, 0, -3.0), (0.5, 0, 1.0), (1.5, 0, 2.0),
+    (2.5, 0, 3.0), (-0.5, 0, -1.0), (52.4999, 0, 52.0), (1.005, 2, 1.01), (2.675, 2, 2.68),
+    (13.55, 1, 13.6), (12, 0, 12.0), (0.0, 0, 0.0),
+])
+def test_round_half_away(value, digits, expected):
+    from pipeline.stats import round_half_away
+    assert round_half_away(value, digits) == expected
+
+
+def test_round_half_away_missing_and_numpy():
+    import numpy as np
+    from pipeline.stats import round_half_away
+    assert math.isnan(round_half_away(None)) and math.isnan(round_half_away(float("nan")))
+    assert math.isnan(round_half_away(pd.NA))
+    assert round_half_away(np.float64(52.5)) == 53.0
+    assert round_half_away(np.int64(7)) == 7.0
+
+
+def test_stratified_share_hand_calculation():
+    """Two strata: 3 of 4 answered yes (N=10) and 1 of 4 (N=40).
+
+    W = 0.2, 0.8; p = 0.2 x 0.75 + 0.8 x 0.25 = 0.35.
+    s_h^2 = 4 x 0.75 x 0.25 / 3 = 0.25 in both strata.
+    V = 0.04 x 0.6 x 0.25/4 + 0.64 x 0.9 x 0.25/4 = 0.0015 + 0.036 = 0.0375.
+    n_eff = 0.35 x 0.65 / 0.0375 = 6.0667.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+    from pipeline.stats import stratified_share
+    got = stratified_share([3, 1], [4, 4], [10, 40])
+    assert got["p"] == pytest.approx(0.35)
+    assert got["variance"] == pytest.approx(0.0375)
+    assert got["effective_n"] == pytest.approx(0.2275 / 0.0375)
+    n_eff = 0.2275 / 0.0375
+    lo, hi = proportion_confint(0.35 * n_eff, n_eff, alpha=0.05, method="wilson")
+    assert (got["low"], got["high"]) == (pytest.approx(lo, abs=1e-9), pytest.approx(hi, abs=1e-9))
+    # and by hand: Wilson centre and half-width with z = 1.96
+    z = 1.959963984540054
+    centre = (0.35 + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
+    half = z / (1 + z * z / n_eff) * math.sqrt(0.35 * 0.65 / n_eff + z * z / (4 * n_eff**2))
+    assert got["low"] == pytest.approx(centre - half) and got["high"] == pytest.approx(centre + half)
+    assert got["low"] < got["p"] < got["high"]
+
+
+def test_stratified_share_drops_an_empty_stratum_and_renormalises():
+    from pipeline.stats import stratified_share, wilson_interval
+    got = stratified_share([3, 0], [4, 0], [10, 40])
+    assert got["p"] == pytest.approx(0.75)  # only stratum 1 is left, weight 1
+    # one stratum: V = (1 - 4/10) s^2 / 4 with s^2 = 4 x .75 x .25 / 3 = 0.25 -> 0.0375
+    assert got["variance"] == pytest.approx(0.6 * 0.25 / 4)
+    assert math.isnan(stratified_share([0, 0], [0, 0], [10, 40])["p"])
+    # every stratum seen in full: the interval is the point
+    full = stratified_share([3, 1], [10, 40], [10, 40])
+    assert full["low"] == full["high"] == pytest.approx(0.2 * 0.3 + 0.8 * 0.025)
+    # no estimable variance (p_h all 0 or 1): design effect 1, Wilson on sum n_h
+    flat = stratified_share([2, 0], [2, 2], [4, 16])
+    assert flat["p"] == pytest.approx(0.2) and flat["effective_n"] == 4
+    lo, hi = wilson_interval(0.2 * 4, 4)
+    assert (flat["low"], flat["high"]) == (pytest.approx(lo), pytest.approx(hi))
+
+
+def test_stratified_share_equal_sampling_fractions_match_simple_random_sample():
+    """Proportional allocation with equal stratum shares: p is the plain share."""
+    from pipeline.stats import stratified_share
+    got = stratified_share([5, 20], [10, 40], [100, 400])
+    assert got["p"] == pytest.approx(25 / 50)
+
+
+def test_stratified_margin_hand_calculation():
+    from pipeline.stats import stratified_margin
+    # W = 107/1068, 961/1068; V = sum W^2 (1 - n/N) (n/(n-1)) 0.25 / n
+    W1, W2 = 107 / 1068, 961 / 1068
+    V = W1**2 * (1 - 30 / 107) * 0.25 / 29 + W2**2 * (1 - 20 / 961) * 0.25 / 19
+    assert stratified_margin([30, 20], [107, 961]) == pytest.approx(1.959963984540054 * math.sqrt(V))
+
+
+def test_format_rounded():
+    from pipeline.stats import format_rounded
+    assert format_rounded(52.5) == "53" and format_rounded(47.5) == "48"
+    assert format_rounded(13.55, 1) == "13.6" and format_rounded(-0.4) == "0"
+    assert format_rounded(float("nan")) == ""
+
+
+# ---------------------------------------------------------------- issue 12: limits recalculated after a shift
+
+def test_xmr_recalculates_limits_after_a_sustained_shift():
+    """Baseline 12, 10 x 5 (mean 11, mean moving range 2), then 20, 22 x 4.
+
+    Without recalculation all eight later points are above the ucl 16.32.
+    With it, the run of seven above 11 starting at point 10 begins period 2,
+    whose limits come from its own 8 points (fewer than baseline_n = 10):
+    mean 21, mean moving range 2, limits 21 +/- 5.32 = 15.68 to 26.32; no
+    point of either period is then special cause.
+    """
+    values = pd.Series(BASELINE + [20, 22] * 4)
+    flat = stats.xmr(values, baseline_n=10)
+    assert _flags(flat, "is_outside_limits") == list(range(10, 18))
+    got = stats.xmr(values, baseline_n=10, recalculate=True)
+    assert got["period"].tolist() == [1] * 10 + [2] * 8
+    assert _flags(got, "is_period_start") == [10]
+    assert got["mean"].tolist() == [11.0] * 10 + [21.0] * 8
+    assert got["ucl"].iloc[-1] == pytest.approx(26.32) and got["lcl"].iloc[-1] == pytest.approx(15.68)
+    assert got["ucl"].iloc[0] == pytest.approx(16.32)
+    assert not got["is_special_cause"].any()
+
+
+def test_xmr_new_period_needs_a_run_after_the_period_start():
+    """Seven 5s then seven 20s, baseline 14: mean 12.5. The run of 5s starts at the first
+    point, so it does not start a period; the run of 20s (point 7) does. Period 1 (7 x 5)
+    then has mean 5 and no spread, period 2 (7 x 20) mean 20."""
+    got = stats.xmr(pd.Series([5.0] * 7 + [20.0] * 7), baseline_n=14, recalculate=True)
+    assert got["period"].tolist() == [1] * 7 + [2] * 7
+    assert got["mean"].tolist() == [5.0] * 7 + [20.0] * 7
+    assert not got["is_special_cause"].any()
+
+
+def test_xmr_two_shifts_make_three_periods_and_rules_stay_within_a_period():
+    values = pd.Series(BASELINE + [20, 22] * 4 + [40, 42] * 4)
+    got = stats.xmr(values, baseline_n=10, recalculate=True)
+    assert _flags(got, "is_period_start") == [10, 18]
+    assert got["mean"].iloc[-1] == pytest.approx(41.0)
+    # a point beyond the new limits is still special cause
+    spike = stats.xmr(pd.Series(BASELINE + [20, 22] * 4 + [40]), baseline_n=10, recalculate=True)
+    assert spike["period"].tolist() == [1] * 10 + [2] * 9
+    assert _flags(spike, "is_outside_limits") == [18]
