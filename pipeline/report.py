@@ -942,7 +942,8 @@ def section_quality(review, prot: Protected | None = None) -> str:
         summary["rows"] = summary["rows"].map(num)
         out.append(md_table(summary.rename(columns=str.capitalize), ["l", "l", "l", "r"]))
     else:
-        table = issues[["severity", "table", "file", "row", "column", "rule", "message"]].fillna("")
+        # by table, never by file or sheet: a file's name can carry a person's name
+        table = issues[["severity", "table", "row", "column", "rule", "message"]].fillna("")
         out.append(md_table(table.rename(columns=str.capitalize)))
     out.append(skipped_analyses(review.review_id, tuple(STAGES)))
     return "\n".join(out)
@@ -1001,11 +1002,23 @@ def params_text() -> str:
     return yaml.safe_dump({k: data[k] for k in RENDER_PARAMS}, sort_keys=False)
 
 
-def section_provenance(review, engine: str) -> str:
+def input_inventory(review) -> list[tuple[str, str, str]]:
+    """The review's inputs named by table (never by file or sheet, which may carry a person's name):
+    rows and content hash of each table of the validated snapshot, then the review settings."""
+    import pyarrow.parquet as pq
+
+    folder = processed_dir(review.review_id) / "_tables"
     rows = []
-    for path in sorted(raw_dir(review.review_id).iterdir()):
-        if path.is_file():
-            rows.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest()))
+    for name in review.present:
+        path = folder / f"{name}.parquet"
+        rows.append((name, num(pq.read_metadata(path).num_rows), hashlib.sha256(path.read_bytes()).hexdigest()))
+    settings = folder / "review.json"
+    rows.append(("review settings", "", hashlib.sha256(settings.read_bytes()).hexdigest()))
+    return rows
+
+
+def section_provenance(review, engine: str) -> str:
+    rows = input_inventory(review)
     versions = []
     for pkg in PACKAGES:
         try:
@@ -1019,7 +1032,8 @@ def section_provenance(review, engine: str) -> str:
     out = [f"Rendered by **{engine}**. Pipeline {own}, code version {code_version()} (a hash of the package, notebooks "
            f"and report sources), Python {platform.python_version()}. No clock time is recorded, so the same inputs "
            "give the same paper.\n",
-           "Raw files (SHA-256):\n", md_table(pd.DataFrame(rows, columns=["File", "SHA-256"])),
+           "Inputs, by table of the validated snapshot (SHA-256 of each snapshot file):\n",
+           md_table(pd.DataFrame(rows, columns=["Table", "Rows", "SHA-256"]), ["l", "r", "l"]),
            "\nPackages:\n", md_table(pd.DataFrame(versions, columns=["Package", "Version"])),
            "\nParameters (`params.yaml`, the sections the render stage declares):\n",
            "```yaml\n" + params_text() + "```\n"]
