@@ -23,7 +23,7 @@ from pipeline.readers import issue, limit_issue
 
 FILE = "review.yml"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?(?:\.0+)?)?")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
@@ -78,23 +78,28 @@ def load_yaml(path: Path, limits: LimitsParams) -> tuple[object, Issue | None]:
         if "anchors and aliases" in str(exc):
             return None, issue(ERROR, "review", FILE, None, exc.problem_mark.line + 1, None, None, "yaml_alias",
                                "review.yml uses a YAML anchor or alias (& or *); write each value out in full")
-        return None, issue(ERROR, "review", FILE, None, None, None, None, "yaml", f"review.yml cannot be read: {exc}")
+        return None, _unreadable(exc)
     except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return None, issue(ERROR, "review", FILE, None, None, None, None, "yaml",
-                           f"review.yml cannot be read: {str(exc)[:300] or type(exc).__name__}")
+        return None, _unreadable(exc)
+
+
+def _unreadable(exc: Exception) -> Issue:
+    """review.yml cannot be parsed: the parser's reason, on one line."""
+    reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+    return issue(ERROR, "review", FILE, None, None, None, None, "yaml", f"review.yml cannot be read: {reason}")
 
 
 def _bad(key: str, value, rule: str, message: str) -> Issue:
-    shown = value if not isinstance(value, (list, dict)) else type(value).__name__
+    shown = value if not isinstance(value, (list, dict, bytes)) else type(value).__name__
     return issue(ERROR, "review", FILE, None, None, key, shown, rule, message)
 
 
 def check_value(key: str, value, rule: dict, spec: Contract) -> tuple[object, Issue | None]:
     """One key's value made canonical, or the error it gives."""
     kind_of = rule["type"]
-    if kind_of != "list" and isinstance(value, (list, dict)):
-        return None, _bad(key, value, "scalar", f"{key} must be a single value, not a "
-                                                 f"{'list' if isinstance(value, list) else 'set of keys'}")
+    if kind_of != "list" and isinstance(value, (list, dict, bytes)):
+        what = {list: "list", dict: "set of keys", bytes: "binary value"}[type(value)]
+        return None, _bad(key, value, "scalar", f"{key} must be a single value, not a {what}")
     if kind_of == "date":
         parsed = parse_date(value)
         if parsed is None:
