@@ -30,6 +30,7 @@ from pipeline.params import LimitsParams
 
 IGNORED_SHEETS = {"instructions", "lists", "readme", "notes"}
 MB = 1 << 20
+HEADER_CHARS = 1 << 24  # the header is measured within the file's first 16 M characters
 
 
 @dataclass
@@ -130,7 +131,7 @@ def split_header(values: pd.DataFrame) -> tuple[list[str], pd.DataFrame, np.ndar
 def _header_width(text: str) -> int:
     """The number of fields of the first record (quotes respected), read without the rest of the file."""
     try:
-        return len(next(csv.reader(io.StringIO(text)), []))
+        return len(next(csv.reader(io.StringIO(text[:HEADER_CHARS])), []))
     except csv.Error:  # e.g. a field longer than the csv module allows: the CSV reader decides
         return 0
 
