@@ -1,5 +1,8 @@
 """No person's name in a paper: file and sheet names never reach an output.
 
+The issue list (``validation__issues.csv``, for the review team) names the
+files and sheets; the papers, which list the queries, must not.
+
 A copy of the example review whose case audit comes as the workbook
 ``Audit returns - Jane Smith.xlsx``, with the sheet "Case Audit" and headers
 as people write them ("Case ID", "Category of Abuse"), is read as the case
@@ -51,7 +54,9 @@ def _copy_review(folder: Path) -> None:
     ws.append([as_people_write_it(h) for h in rows[0]])
     for row in rows[1:]:
         ws.append(row)
+    wb.create_sheet(f"Notes by {NAME}")["A1"] = "an auditor's own notes"  # a query that names the sheet
     wb.save(folder / WORKBOOK)
+    (folder / f"{NAME} comments.txt").write_text("not a table\n", encoding="utf-8")  # a query naming the file
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +81,9 @@ def test_headers_people_write_are_the_contract_names():
 def test_the_workbook_is_read_as_the_case_audit_with_the_same_rows(built):
     xl = load_review(REVIEW, built)
     original = load_review(EXAMPLE)
-    assert xl.issues == [] and original.issues == []
+    assert original.issues == []
+    assert sorted((i.severity, i.file, i.sheet, i.rule) for i in xl.issues) == [
+        ("query", WORKBOOK, f"Notes by {NAME}", "unknown_sheet"), ("query", f"{NAME} comments.txt", None, "unknown_file")]
     assert set(xl.tables["case_audit"]["_file"]) == {WORKBOOK}
     assert set(xl.tables["case_audit"]["_sheet"]) == {"Case Audit"}
     pdt.assert_frame_equal(xl.table("case_audit"), original.table("case_audit"))
