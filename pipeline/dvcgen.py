@@ -76,6 +76,7 @@ def validate_stage() -> dict:
         "do": {
             "cmd": "python -m pipeline validate ${item}",
             "deps": [RAW] + code_deps(["cli", "load", "validate", "snapshot"]),
+            "params": ["limits"],  # the input limits validation enforces
             "outs": [{f"{OUT}/validation__issues.csv": {"cache": False}},
                      {f"{OUT}/_tables": {"cache": False}}],
         },

@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from pipeline import stats
+from pipeline.outputs import neutralise
 
 __all__ = [
     "OKABE_ITO",
@@ -176,7 +177,7 @@ def save_figure(fig: Figure, out_dir, name: str, caption: str, alt: str, data: p
     paths["svg"].write_bytes(_svg_with_text_alternative(buf.getvalue(), caption, alt))
 
     frame = data if isinstance(data.index, pd.RangeIndex) else data.reset_index()
-    frame.to_csv(paths["csv"], index=False, lineterminator="\n")
+    neutralise(frame).to_csv(paths["csv"], index=False, lineterminator="\n")  # no text runs as a formula
     meta = {"name": name, "caption": caption, "alt": alt, "data": paths["csv"].name}
     paths["json"].write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return paths

@@ -168,6 +168,16 @@ def _lists(columns: list[FormColumn], team_ids: list[str], spec: Contract) -> di
     return out
 
 
+def put(ws, row: int, column: int, value=None):
+    """Write one cell; text is always a string cell, never a formula (openpyxl would otherwise
+    store text that begins with "=" as a formula, which Excel then runs)."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def _write_sheet(wb, table: str, columns: list[FormColumn], prefill: pd.DataFrame | None,
                  lists: dict[str, list[str]]) -> None:
     from openpyxl.comments import Comment
@@ -186,7 +196,7 @@ def _write_sheet(wb, table: str, columns: list[FormColumn], prefill: pd.DataFram
 
     for j, col in enumerate(columns, start=1):
         letter = get_column_letter(j)
-        cell = ws.cell(row=1, column=j, value=col.name)
+        cell = put(ws, 1, j, col.name)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor=_REQUIRED_FILL if col.required else _HEADER_FILL)
         cell.alignment = Alignment(wrap_text=False)
@@ -231,7 +241,7 @@ def _write_sheet(wb, table: str, columns: list[FormColumn], prefill: pd.DataFram
         for i, rec in enumerate(prefill.to_dict("records"), start=2):
             for name, value in rec.items():
                 if name in pos and not pd.isna(value):
-                    ws.cell(row=i, column=pos[name], value=str(value))
+                    put(ws, i, pos[name], str(value))
     ws.freeze_panes = "B2"
 
 
@@ -258,9 +268,9 @@ def _write_lists(wb, lists: dict[str, list[str]]) -> None:
 
     ws = wb.create_sheet("Lists")
     for j, (name, values) in enumerate(lists.items(), start=1):
-        ws.cell(row=1, column=j, value=name).font = Font(bold=True)
+        put(ws, 1, j, name).font = Font(bold=True)
         for i, v in enumerate(values, start=2):
-            ws.cell(row=i, column=j, value=v)
+            put(ws, i, j, v)
         ws.column_dimensions[get_column_letter(j)].width = max(16, len(name) + 2,
                                                                *(len(v) + 2 for v in values))
     ws.freeze_panes = "A2"
@@ -273,20 +283,20 @@ def _write_instructions(wb, lines: list, tables: list[tuple[str, list[str], list
     ws = wb.create_sheet("Instructions")
     row = 1
     for k, line in enumerate(lines):
-        cell = ws.cell(row=row, column=1, value=line)
+        cell = put(ws, row, 1, line)
         if k == 0:
             cell.font = Font(bold=True, size=14)
         row += 1
     for title, header, rows in tables:
         row += 1
-        ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
+        put(ws, row, 1, title).font = Font(bold=True, size=12)
         row += 1
         for j, h in enumerate(header, start=1):
-            ws.cell(row=row, column=j, value=h).font = Font(bold=True)
+            put(ws, row, j, h).font = Font(bold=True)
         row += 1
         for r in rows:
             for j, v in enumerate(r, start=1):
-                c = ws.cell(row=row, column=j, value=None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+                c = put(ws, row, j, None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
                 c.alignment = Alignment(wrap_text=True, vertical="top")
             row += 1
     for letter, width in zip("ABCD", (26, 16, 18, 90)):

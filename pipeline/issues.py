@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.outputs import write_csv
+
 ISSUE_COLUMNS = ["severity", "table", "file", "sheet", "row", "column", "value", "rule", "message"]
 ERROR = "error"
 QUERY = "query"
@@ -69,11 +71,9 @@ def issues_frame(issues: list[Issue]) -> pd.DataFrame:
 
 
 def write_issues(issues: list[Issue], path: Path) -> None:
-    """Write the issue report (CSV, UTF-8, LF line ends) atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    issues_frame(issues).to_csv(tmp, index=False, lineterminator="\n")
-    tmp.replace(path)
+    """Write the issue report (CSV, UTF-8, LF line ends) atomically, by the shared CSV writer
+    (a value that would run as a spreadsheet formula is written with a leading quote)."""
+    write_csv(issues_frame(issues), path)
 
 
 def summarise(issues: list[Issue], review_id: str) -> str:

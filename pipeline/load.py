@@ -12,200 +12,46 @@ sheet, Excel row, column, value and rule. The rules that compare values
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from pipeline.contract import TABLE_ORDER, Contract, TableSpec, contract, fold
+from pipeline.contract import TABLE_ORDER, Contract, TableSpec, contract, fold, name_key
 from pipeline.issues import ERROR, QUERY, Issue, ValidationFailed
+from pipeline.params import LimitsParams, params
 from pipeline.paths import raw_dir
+from pipeline.readers import (RawPart, _read_csv_fast, _read_csv_reference, close_name,  # noqa: F401
+                              read_csv_part, read_workbook)
+from pipeline.readers import issue as _issue
 from pipeline.review import PROVENANCE, Review, empty_column
+from pipeline.review_yml import read_meta
 
 EXCEL_ERRORS = {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
-IGNORED_SHEETS = {"instructions", "lists", "readme", "notes"}
-
-
-@dataclass
-class RawPart:
-    """One table's rows from one file (and sheet), as text, with Excel row numbers."""
-
-    table: str
-    file: str
-    sheet: str | None
-    header: list[str]
-    frame: pd.DataFrame  # positional columns 0..k-1, object values (str or datetime)
-    rows: np.ndarray  # Excel row number of each frame row
 
 
 # --------------------------------------------------------------------------- files
 
 
-def _issue(severity, table, file, sheet, row, column, value, rule, message) -> Issue:
-    return Issue(severity, table, file, sheet, None if row is None else int(row),
-                 None if column is None else str(column),
-                 None if value is None else str(value), rule, message)
+def _unknown_csv(path: Path, by_key: dict[str, str]) -> Issue:
+    """A CSV file named after no table: an error when the name is close to a table's, else a query."""
+    near = close_name(name_key(path.stem), by_key)
+    if near is not None:
+        return _issue(ERROR, by_key[near], path.name, None, None, None, path.name, "misspelt_file",
+                      f"the file {path.name!r} is not a table of the contract; did you mean {by_key[near] + '.csv'!r}?")
+    return _issue(QUERY, "", path.name, None, None, None, path.name, "unknown_file",
+                  "the file is not a table of the contract and is ignored")
 
 
-def _decode(data: bytes, name: str, table: str) -> tuple[str | None, list[Issue]]:
-    """UTF-8 (with or without BOM) or Windows-1252, as Excel writes them."""
-    if b"\x00" in data:
-        row = data[: data.index(b"\x00")].count(b"\n") + 1
-        return None, [_issue(ERROR, table, name, None, row, None, None, "encoding",
-                             "the file contains NUL bytes (UTF-16 or a binary file?); save it as CSV UTF-8 or Windows-1252")]
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), []
-    except UnicodeDecodeError as exc:
-        row = data[: exc.start].count(b"\n") + 1
-        return None, [_issue(ERROR, table, name, None, row, None, repr(data[exc.start:exc.start + 1]), "encoding",
-                             "the file is neither UTF-8 nor Windows-1252; save it as CSV UTF-8")]
-
-
-def _split_header(values: pd.DataFrame) -> tuple[list[str], pd.DataFrame, np.ndarray]:
-    header = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
-              for v in values.iloc[0].tolist()]
-    body = values.iloc[1:].reset_index(drop=True)
-    body.columns = range(body.shape[1])
-    rows = np.arange(2, len(body) + 2)
-    return header, body, rows
-
-
-def read_csv_part(path: Path, table: str) -> tuple[RawPart | None, list[Issue]]:
-    data = path.read_bytes()
-    name = path.name
-    if not data:
-        return None, [_issue(ERROR, table, name, None, None, None, None, "empty_file",
-                             "the file is empty (zero bytes); it needs at least a header row")]
-    text, issues = _decode(data, name, table)
-    if text is None:
-        return None, issues
-    if data.startswith(b"\xef\xbb\xbf"):
-        utf8 = data[3:]
-    else:
-        try:
-            data.decode("utf-8")
-            utf8 = data
-        except UnicodeDecodeError:
-            utf8 = text.encode("utf-8")
-    del data
-    values = _read_csv_fast(utf8)
-    del utf8
-    if values is None:
-        try:
-            values = _read_csv_reference(text)
-        except pd.errors.ParserError as exc:
-            return None, [_issue(ERROR, table, name, None, None, None, None, "csv_format",
-                                 f"the file cannot be read as CSV: {exc}")]
-        except pd.errors.EmptyDataError:
-            return None, [_issue(ERROR, table, name, None, None, None, None, "empty_file",
-                                 "the file has no header row")]
-    del text
-    header, body, rows = _split_header(values)
-    return RawPart(table, name, None, header, body, rows), issues
-
-
-def _read_csv_reference(text: str) -> pd.DataFrame:
-    """Every cell as text, header row included: pandas' C reader, the reference behaviour."""
-    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                       na_filter=False, skip_blank_lines=False, engine="c")
-
-
-#: A CSV file whose quotes are all well formed (RFC 4180: a quoted field is the whole field,
-#: a quote inside it doubled).
-_FIELD = rb'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
-_RFC4180 = re.compile(rb"(?:%s(?:,%s)*(?:\r\n|\n|\r))*(?:%s(?:,%s)*)?" % ((_FIELD,) * 4))
-
-
-def _read_csv_fast(utf8: bytes) -> pd.DataFrame | None:
-    """The same frame as ``_read_csv_reference``, read by pyarrow (multi-threaded, no Python
-    object per cell), or None when pyarrow cannot give exactly that (ragged rows, a stray
-    quote): the caller then uses the reference reader, which reports or pads as it always has.
-
-    A property test (tests/property) checks that the two agree whenever this one answers.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    if not utf8.strip(b"\r\n") or utf8[:1] in (b"\r", b"\n"):
-        return None  # no header on the first line: the reference reader decides what that means
-    if b'"' in utf8 and _RFC4180.fullmatch(utf8) is None:
-        return None  # a stray or open quote: the two readers disagree on those; use the reference
-    first = utf8[: utf8.find(b"\n") if b"\n" in utf8[:1 << 20] else 1 << 20]
-    width = first.count(b",") + first.count(b"\r") + 1
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(utf8),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows == 0 or any(not pa.types.is_string(t) for t in table.schema.types):
-        return None
-    frame = table.to_pandas()
-    frame.columns = range(frame.shape[1])
-    return frame
-
-
-def read_workbook(path: Path, tables: set[str]) -> tuple[list[RawPart], list[Issue], set[str]]:
-    """Every sheet named after a table, read in one opening of the workbook."""
-    import openpyxl
-
-    parts: list[RawPart] = []
-    issues: list[Issue] = []
-    name = path.name
-    if path.stat().st_size == 0:
-        return [], [_issue(ERROR, "", name, None, None, None, None, "empty_file", "the workbook is empty (zero bytes)")], set()
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is one error
-        return [], [_issue(ERROR, "", name, None, None, None, None, "workbook",
-                           f"the workbook cannot be opened: {exc}")], set()
-    seen: set[str] = set()
-    try:
-        for ws in wb.worksheets:
-            sheet_key = fold(ws.title)
-            table = next((t for t in tables if fold(t) == sheet_key), None)
-            if table is None:
-                if sheet_key not in IGNORED_SHEETS and not sheet_key.startswith("_"):
-                    issues.append(_issue(QUERY, "", name, ws.title, None, None, ws.title, "unknown_sheet",
-                                         "the sheet is not a table of the contract and is ignored"))
-                continue
-            seen.add(table)
-            rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
-            while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
-                rows.pop()
-            if not rows:
-                issues.append(_issue(ERROR, table, name, ws.title, None, None, None, "empty_file",
-                                     "the sheet is empty; it needs at least a header row"))
-                continue
-            width = max(len(r) for r in rows)
-            values = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
-            header, body, excel_rows = _split_header(values)
-            parts.append(RawPart(table, name, ws.title, header, body, excel_rows))
-    finally:
-        wb.close()
-    return parts, issues, seen
-
-
-def discover(folder: Path, spec: Contract) -> tuple[dict[str, list[RawPart]], list[Issue], list[Path]]:
+def discover(folder: Path, spec: Contract, limits: LimitsParams | None = None
+             ) -> tuple[dict[str, list[RawPart]], list[Issue], list[Path]]:
     """Read every table file of a review folder; each file is opened once."""
+    limits = limits or params().limits
     parts: dict[str, list[RawPart]] = {t: [] for t in spec.tables}
     issues: list[Issue] = []
     files: list[Path] = []
-    by_fold = {fold(t): t for t in spec.tables}
+    by_key = {name_key(t): t for t in spec.tables}
     for path in sorted(folder.iterdir()):
         if path.name.startswith((".", "~$")) or path.is_dir():
             continue
@@ -214,19 +60,18 @@ def discover(folder: Path, spec: Contract) -> tuple[dict[str, list[RawPart]], li
             files.append(path)
             continue
         if suffix == ".csv":
-            table = by_fold.get(fold(path.stem))
+            table = by_key.get(name_key(path.stem))
             files.append(path)
             if table is None:
-                issues.append(_issue(QUERY, "", path.name, None, None, None, path.name, "unknown_file",
-                                     "the file is not a table of the contract and is ignored"))
+                issues.append(_unknown_csv(path, by_key))
                 continue
-            part, found = read_csv_part(path, table)
+            part, found = read_csv_part(path, table, limits)
             issues += found
             if part is not None:
                 parts[table].append(part)
         elif suffix in (".xlsx", ".xlsm"):
             files.append(path)
-            got, found, _ = read_workbook(path, set(spec.tables))
+            got, found, _ = read_workbook(path, set(spec.tables), limits)
             issues += found
             for part in got:
                 parts[part.table].append(part)
@@ -234,87 +79,6 @@ def discover(folder: Path, spec: Contract) -> tuple[dict[str, list[RawPart]], li
             issues.append(_issue(QUERY, "", path.name, None, None, None, path.name, "unknown_file",
                                  "only .csv files and .xlsx workbooks are read; save this file as one of those"))
     return parts, issues, files
-
-
-# --------------------------------------------------------------------------- review.yml
-
-
-def _parse_scalar_date(value) -> pd.Timestamp | None:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return pd.Timestamp(value)
-    parsed, _ = parse_dates(pd.Series([value], dtype=object))
-    return None if pd.isna(parsed.iloc[0]) else parsed.iloc[0]
-
-
-def read_meta(folder: Path, spec: Contract) -> tuple[dict, list[Issue]]:
-    """Read and check review.yml against the contract's list of keys."""
-    path = folder / "review.yml"
-    t = "review"
-    if not path.exists():
-        return {}, [_issue(ERROR, t, "review.yml", None, None, None, None, "missing_file",
-                           "the review folder has no review.yml")]
-    try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return {}, [_issue(ERROR, t, "review.yml", None, None, None, None, "yaml", f"review.yml cannot be read: {exc}")]
-    if not isinstance(meta, dict):
-        return {}, [_issue(ERROR, t, "review.yml", None, None, None, None, "yaml", "review.yml must be a set of key: value lines")]
-    issues: list[Issue] = []
-    out: dict = {}
-    kind = meta.get("kind")
-    for key, rule in spec.review_keys.items():
-        value = meta.get(key)
-        required = rule.get("required") or rule.get("required_for_kind") == kind
-        if value is None or value == "":
-            if required:
-                issues.append(_issue(ERROR, t, "review.yml", None, None, key, None, "required",
-                                     f"review.yml must give {key}"))
-            continue
-        kind_of = rule["type"]
-        if kind_of == "date":
-            parsed = _parse_scalar_date(value)
-            if parsed is None:
-                issues.append(_issue(ERROR, t, "review.yml", None, None, key, value, "date",
-                                     f"{key} must be a date (YYYY-MM-DD or DD/MM/YYYY)"))
-                continue
-            value = parsed
-        elif kind_of == "code":
-            code = spec.code_lookup(rule["codes"]).get(fold(value))
-            if code is None:
-                issues.append(_issue(ERROR, t, "review.yml", None, None, key, value, "code",
-                                     f"{key} must be one of {', '.join(spec.codes[rule['codes']])}"))
-                continue
-            value = code
-        elif kind_of == "integer":
-            if isinstance(value, bool) or not isinstance(value, int) or value < rule.get("min", -math.inf) or value > rule.get("max", math.inf):
-                issues.append(_issue(ERROR, t, "review.yml", None, None, key, value, "integer",
-                                     f"{key} must be a whole number in range"))
-                continue
-        elif kind_of == "bool":
-            if not isinstance(value, bool):
-                issues.append(_issue(ERROR, t, "review.yml", None, None, key, value, "bool", f"{key} must be true or false"))
-                continue
-        elif kind_of == "list":
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list) or any(isinstance(v, (list, dict)) for v in value):
-                issues.append(_issue(ERROR, t, "review.yml", None, None, key, value, "list",
-                                     f"{key} must be a list of review ids, e.g. [review-2010, review-2011]"))
-                continue
-            value = [str(v) for v in value]
-        else:
-            value = str(value)
-        out[key] = value
-    for key in meta:
-        if key not in spec.review_keys:
-            issues.append(_issue(QUERY, t, "review.yml", None, None, key, None, "unknown_key",
-                                 f"review.yml key {key!r} is not in the contract and is ignored"))
-    if "review_id" in out and out["review_id"] != folder.name:
-        issues.append(_issue(ERROR, t, "review.yml", None, None, "review_id", out["review_id"], "review_id",
-                             f"review_id must equal the folder name {folder.name!r}"))
-    out.setdefault("synthetic", False)
-    out.setdefault("previous_reviews", [])
-    return out, issues
 
 
 # --------------------------------------------------------------------------- cells
@@ -463,6 +227,16 @@ _MESSAGES = {
 # --------------------------------------------------------------------------- tables
 
 
+def _misspelt(head: str, hmap: dict[str, str], spec: TableSpec, part: RawPart, issues: list[Issue]) -> str | None:
+    """Report a header close to a contract column's name (with "did you mean"); return that column."""
+    near = close_name(name_key(head), hmap)
+    if near is None:
+        return None
+    issues.append(_issue(ERROR, spec.name, part.file, part.sheet, 1, head, head, "misspelt_column",
+                         f"column {head!r} is not a column of {spec.name}; did you mean {hmap[near]!r}?"))
+    return hmap[near]
+
+
 def _columns_of(part: RawPart, spec: TableSpec, bank_ids: list[str] | None, issues: list[Issue]) -> dict[int, str]:
     """Map a part's positional columns to canonical names; report header problems."""
     hmap = spec.header_map()
@@ -470,6 +244,7 @@ def _columns_of(part: RawPart, spec: TableSpec, bank_ids: list[str] | None, issu
     wide = spec.wide
     mapping: dict[int, str] = {}
     seen: dict[str, int] = {}
+    meant: set[str] = set()  # columns a misspelt header was taken for: not also "missing"
     kind = "question" if wide and wide.bank == "questions" else "criterion"
     for pos, head in enumerate(part.header):
         folded = fold(head)
@@ -479,15 +254,21 @@ def _columns_of(part: RawPart, spec: TableSpec, bank_ids: list[str] | None, issu
             issues.append(_issue(QUERY, spec.name, part.file, part.sheet, 1, f"(column {pos + 1})", None,
                                  "unnamed_column", "a column with values has no header and is ignored"))
             continue
-        name = hmap.get(folded)
+        name = hmap.get(name_key(head))
         if name is None and wide is not None:
             name = bank_by_fold.get(folded)
             if name is None and bank_ids is not None:
+                if (near := _misspelt(head, hmap, spec, part, issues)) is not None:
+                    meant.add(near)
+                    continue
                 issues.append(_issue(ERROR, spec.name, part.file, part.sheet, 1, head, head, f"{kind}_not_in_bank",
                                      f"column {head!r} is not a {kind}_id of {wide.bank}"))
                 continue
         if name is None:
             if wide is None:
+                if (near := _misspelt(head, hmap, spec, part, issues)) is not None:
+                    meant.add(near)
+                    continue
                 issues.append(_issue(QUERY, spec.name, part.file, part.sheet, 1, head, head, "unknown_column",
                                      f"column {head!r} is not in the contract for {spec.name} and is ignored"))
             continue
@@ -498,7 +279,7 @@ def _columns_of(part: RawPart, spec: TableSpec, bank_ids: list[str] | None, issu
         seen[name] = pos
         mapping[pos] = name
     for col in spec.columns.values():
-        if col.required and col.name not in seen:
+        if col.required and col.name not in seen and col.name not in meant:
             issues.append(_issue(ERROR, spec.name, part.file, part.sheet, 1, col.name, None, "missing_column",
                                  f"required column {col.name!r} is missing"))
     if wide is not None and bank_ids is not None:
@@ -600,7 +381,7 @@ def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
     frames = []
     for part in parts:
         mapping = _columns_of(part, spec, bank_ids, issues)
-        if any(i.rule in ("missing_column", "duplicate_column") and i.file == part.file and i.sheet == part.sheet
+        if any(i.rule in ("missing_column", "duplicate_column", "misspelt_column") and i.file == part.file and i.sheet == part.sheet
                for i in issues):
             continue  # rows cannot be read without their columns; the header error says why
         blank = _blank_row_mask(part.frame)
@@ -658,16 +439,18 @@ def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
     return typed, issues
 
 
-def read_review(folder: Path, spec: Contract | None = None) -> tuple[dict, dict[str, pd.DataFrame], list[Issue], list[Path]]:
+def read_review(folder: Path, spec: Contract | None = None, limits: LimitsParams | None = None
+                ) -> tuple[dict, dict[str, pd.DataFrame], list[Issue], list[Path]]:
     """Read and type every table of a review folder; no cross-row rules yet."""
     spec = spec or contract()
+    limits = limits or params().limits
     issues: list[Issue] = []
     if not folder.is_dir():
         return {}, {}, [_issue(ERROR, "review", str(folder.name), None, None, None, None, "missing_folder",
                                f"there is no review folder {folder}")], []
-    meta, found = read_meta(folder, spec)
+    meta, found = read_meta(folder, spec, limits)
     issues += found
-    parts, found, files = discover(folder, spec)
+    parts, found, files = discover(folder, spec, limits)
     issues += found
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:

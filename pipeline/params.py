@@ -61,6 +61,17 @@ class SampleParams(_Frozen):
     seed: int
 
 
+class LimitsParams(_Frozen):
+    """Bounds on what one review folder may hold, so a hostile or broken file is refused quickly."""
+
+    max_file_mb: float = Field(512, gt=0)  # any one file of the review folder
+    max_rows: int = Field(2_000_000, ge=1)  # rows of one table in one file or sheet
+    max_columns: int = Field(1_000, ge=1)  # columns of one header row
+    max_cell_chars: int = Field(32_767, ge=1)  # characters in one cell (Excel's own limit)
+    max_xlsx_uncompressed_mb: float = Field(400, gt=0)  # a workbook's members once unzipped
+    max_yaml_kb: float = Field(64, gt=0)  # review.yml (anchors and aliases are refused outright)
+
+
 class Rating(_Frozen):
     """Thresholds of a rated measure: green at or beyond `green`, amber at or beyond `amber`."""
 
@@ -93,6 +104,7 @@ class Params(_Frozen):
     workforce: WorkforceParams
     monitoring: MonitoringParams
     sample: SampleParams
+    limits: LimitsParams = LimitsParams()
     ratings: dict[str, Rating]
 
 

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import stats
+from pipeline.outputs import write_csv
 from pipeline.paths import processed_dir
 
 #: The three flags whose ``yes`` marks a high-risk case (issue 3, item 4; as ``case_audit.HIGH_RISK_FLAGS``).
@@ -197,8 +198,8 @@ def write_sample(sp: SamplePlan, out_dir: Path | str, review_id: str | None = No
     if census_date is not None and not pd.isna(census_date):
         plan = {**plan, "census_date": pd.Timestamp(census_date).date().isoformat()}
     paths = {"cases": out_dir / CASES_FILE, "strata": out_dir / STRATA_FILE, "plan": out_dir / PLAN_FILE}
-    sp.cases.to_csv(paths["cases"], index=False, lineterminator="\n")
-    sp.strata.to_csv(paths["strata"], index=False, lineterminator="\n")
+    write_csv(sp.cases, paths["cases"])  # the shared writer: no text can run as a formula
+    write_csv(sp.strata, paths["strata"])
     paths["plan"].write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return paths
 

@@ -624,15 +624,3 @@ def sample_size(margin_pct: float, N=None, confidence: float = 0.95, p: float = 
     # round(.., 9) so that floating-point noise above a whole number does not add a case
     n = math.ceil(round(n, 9))
     return min(n, int(N)) if N is not None else n
-
-
-def round_half_away(value, digits: int = 0) -> float:
-    """``value`` rounded to ``digits`` places, halves away from zero (2.5 -> 3, -2.5 -> -3, 0.125 -> 0.13).
-
-    Read through its shortest decimal form (``str``), so 0.125 rounds as the
-    0.125 a reader sees, not as the binary number just below it.
-    """
-    from decimal import ROUND_HALF_UP, Decimal
-
-    step = Decimal(1).scaleb(-digits)
-    return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP))

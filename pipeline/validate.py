@@ -18,6 +18,7 @@ from pandera.errors import SchemaErrors
 
 from pipeline.contract import Contract, TableSpec, contract, fold
 from pipeline.issues import ERROR, QUERY, Issue
+from pipeline.outputs import formula_like
 
 OPS = {"<=": operator.le, "<": operator.lt}
 OP_WORDS = {"<=": "on or before", "<": "before"}
@@ -295,6 +296,21 @@ def check_recommendation_findings(frame: pd.DataFrame, tables: dict, spec: Contr
     return issues
 
 
+def check_formula_ids(frame: pd.DataFrame, spec: TableSpec) -> list[Issue]:
+    """An id that a spreadsheet would run as a formula (=, +, -, @ first, and not a number) is refused:
+    ids are copied into forms and sample lists, and must stay names."""
+    issues = []
+    for col in spec.columns.values():
+        if col.type != "text" or not col.name.endswith("_id") or col.name not in frame.columns:
+            continue
+        bad = frame[col.name].map(formula_like)
+        for idx in frame.index[bad.to_numpy(dtype=bool)]:
+            issues.append(_at(frame, idx, spec.name, ERROR, col.name, frame.at[idx, col.name], "formula_like_id",
+                              f"{col.name} must not begin with =, +, - or @ (a spreadsheet would run it as a "
+                              "formula); use letters or digits first"))
+    return issues
+
+
 NAMED_CHECKS = {
     "recommendation_findings": check_recommendation_findings,
     "monitoring_area": check_monitoring_area,
@@ -315,6 +331,7 @@ def validate_tables(meta: dict, tables: dict[str, pd.DataFrame], spec: Contract 
             if check.startswith("monitoring_") and check != "monitoring_area":
                 continue
             issues += NAMED_CHECKS[check](frame, tables, spec)
+        issues += check_formula_ids(frame, table_spec)
         issues += run_schema(table_spec, frame, meta, tables)
         for check in table_spec.checks:
             if check.startswith("monitoring_") and check != "monitoring_area":

@@ -59,12 +59,12 @@ class TableSpec:
     checks: tuple[str, ...] = ()
 
     def header_map(self) -> dict[str, str]:
-        """Folded header (name or alias) -> canonical column name."""
+        """Normalised header (name or alias, see ``name_key``) -> canonical column name."""
         out = {}
         for col in self.columns.values():
-            out[fold(col.name)] = col.name
+            out[name_key(col.name)] = col.name
             if col.alias:
-                out[fold(col.alias)] = col.name
+                out[name_key(col.alias)] = col.name
         return out
 
     @property
@@ -111,6 +111,13 @@ class Contract:
 def fold(text: str) -> str:
     """Case-insensitive, space-trimmed form used to match headers and codes."""
     return re.sub(r"\s+", " ", str(text).strip()).casefold()
+
+
+def name_key(text: str) -> str:
+    """The form in which sheet, file and column names are matched to the contract: case, spaces,
+    hyphens and underscores do not matter ("Case Audit", "case-audit" and "CASE_AUDIT" are all
+    ``case_audit``)."""
+    return re.sub(r"[\s_\-]+", "_", str(text).strip().casefold()).strip("_")
 
 
 def _code_lookup(contract: Contract, codes: str) -> dict[str, str]:

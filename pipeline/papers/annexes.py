@@ -1,7 +1,7 @@
 """The annexes every paper kind shares: data quality, glossary and provenance.
 
 Provenance names the engine, the code version (a hash of exactly the files
-the render stage declares in dvc.yaml), the raw files with their SHA-256, the
+the render stage declares in dvc.yaml), the inputs by table of the validated snapshot with their SHA-256, the
 packages and the parameter sections the papers depend on.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pipeline.papers.markup import literal
 from pipeline.papers.results import CONFIG_DIR
 from pipeline.papers.tables import Prose, md_table, prose
 from pipeline.params import params
-from pipeline.paths import PROJ_ROOT, processed_dir, raw_dir
+from pipeline.paths import PROJ_ROOT, processed_dir
 from pipeline.stages import RENDER_PARAMS, RENDER_ROOTS, REPORT_SOURCES
 
 PACKAGES = ("pandas", "numpy", "pandera", "scipy", "statsmodels", "holidays", "matplotlib", "papermill",
@@ -38,7 +38,8 @@ def section_quality(review_id: str, stages: tuple[str, ...], public: bool) -> di
         summary["rows"] = summary["rows"].map(num)
         table = md_table(summary.rename(columns=str.capitalize), ["l", "l", "l", "r"])
     else:
-        table = md_table(issues[["severity", "table", "file", "row", "column", "rule", "message"]].fillna("")
+        # by table, never by file or sheet: a file's name can carry a person's name
+        table = md_table(issues[["severity", "table", "row", "column", "rule", "message"]].fillna("")
                          .rename(columns=str.capitalize))
     skipped = skipped_analyses(review_id, stages)
     return {"quality_words": Prose("common/quality-public.md" if public else "common/quality-board.md"),
@@ -99,12 +100,24 @@ def provenance_variables(engine: str) -> dict:
             "python": platform.python_version()}
 
 
-def section_provenance(review) -> dict:
-    """Annex of provenance: the raw files with their SHA-256, the packages and the parameters."""
+def input_inventory(review) -> list[tuple[str, str, str]]:
+    """The review's inputs named by table (never by file or sheet, which may carry a person's name):
+    rows and content hash of each table of the validated snapshot, then the review settings."""
+    import pyarrow.parquet as pq
+
+    folder = processed_dir(review.review_id) / "_tables"
     rows = []
-    for path in sorted(raw_dir(review.review_id).iterdir()):
-        if path.is_file():
-            rows.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest()))
+    for name in review.present:
+        path = folder / f"{name}.parquet"
+        rows.append((name, num(pq.read_metadata(path).num_rows), hashlib.sha256(path.read_bytes()).hexdigest()))
+    settings = folder / "review.json"
+    rows.append(("review settings", "", hashlib.sha256(settings.read_bytes()).hexdigest()))
+    return rows
+
+
+def section_provenance(review) -> dict:
+    """Annex of provenance: the inputs by table with their SHA-256, the packages and the parameters."""
+    rows = input_inventory(review)
     versions = []
     for pkg in PACKAGES:
         try:
@@ -112,7 +125,7 @@ def section_provenance(review) -> dict:
         except metadata.PackageNotFoundError:
             versions.append((pkg, "not installed"))
     return {"provenance_words": Prose("common/provenance.md"),
-            "provenance_files": md_table(pd.DataFrame(rows, columns=["File", "SHA-256"])),
+            "provenance_files": md_table(pd.DataFrame(rows, columns=["Table", "Rows", "SHA-256"]), ["l", "r", "l"]),
             "provenance_packages_words": Prose("common/provenance-packages.md"),
             "provenance_packages": md_table(pd.DataFrame(versions, columns=["Package", "Version"])),
             "provenance_params_words": Prose("common/provenance-params.md"),

@@ -7,6 +7,7 @@ here from the raw CSVs) and what must never be (case ids, auditors, comments).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 
@@ -18,7 +19,7 @@ from pypdf import PdfReader
 
 from pipeline import cli, render
 from pipeline.papers import publish
-from pipeline.paths import output_dir, raw_dir
+from pipeline.paths import output_dir, processed_dir, raw_dir
 
 from html_text import HtmlText
 
@@ -121,10 +122,12 @@ def test_ratings_are_written_in_words(paper):
         assert "Green" in text and "Amber" in text and "Red" in text and "to be reviewed in phase 2" in text
 
 
-def test_provenance_names_the_engine_and_hashes_the_raw_files(paper):
+def test_provenance_names_the_engine_and_hashes_the_inputs_by_table(paper):
     text = paper["texts"]["html"]
     assert f"Rendered by {publish.engine_name()}" in text
-    assert "case_audit.csv" in text and re.search(r"\b[0-9a-f]{64}\b", text)
+    snapshot = processed_dir(EXAMPLE) / "_tables" / "case_audit.parquet"
+    assert hashlib.sha256(snapshot.read_bytes()).hexdigest() in text
+    assert "case_audit.csv" not in text  # inputs are named by table, never by file
 
 
 def test_a_failed_render_keeps_the_previous_papers(paper, monkeypatch):

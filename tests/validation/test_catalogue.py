@@ -80,9 +80,18 @@ def test_evidence_map_required_for_phase_only(tmp_path):
 
 
 def test_missing_column(tmp_path):
-    folder = broken(tmp_path, "teams", "team_id,team_name,area", "team_id,team_nom,area")
+    folder = broken(tmp_path, "teams", "team_id,team_name,area", "team_id,label,area")
     got, _ = issues_of(folder)
     assert ("error", "teams.csv", None, 1, "team_name", "missing_column") in got
+
+
+def test_misspelt_column_is_an_error_with_did_you_mean(tmp_path):
+    folder = broken(tmp_path, "teams", "team_id,team_name,area", "team_id,team_nom,area")
+    got, found = issues_of(folder)
+    assert ("error", "teams.csv", None, 1, "team_nom", "misspelt_column") in got
+    assert not [g for g in got if g[5] == "missing_column"]  # one clear issue, not two
+    issue = next(i for i in found if i.rule == "misspelt_column")
+    assert "did you mean 'team_name'" in issue.message
 
 
 def test_unknown_column_in_narrow_table_is_a_query(tmp_path):
