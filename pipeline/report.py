@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from pipeline import disclosure as dc
-from pipeline import render
+from pipeline import render, snapshot
 from pipeline.contract import contract
 from pipeline.params import params
 from pipeline.publication import PublicationError
@@ -149,6 +149,11 @@ def read_results(review_id: str) -> Results:
             raise ReportError(f"{path.relative_to(PROJ_ROOT)} is missing: run the analyses first "
                               f"(python -m pipeline build {review_id})")
         results.status[stage.name] = json.loads(path.read_text(encoding="utf-8"))
+    try:  # every stage output must come from the current snapshot (no mix after an interrupted build)
+        snapshot.check_consistent(review_id, results.status)
+    except snapshot.SnapshotMismatch as exc:
+        raise ReportError(str(exc)) from None
+    for stage in STAGES.values():
         for name in stage.outputs:
             table = pd.read_csv(folder / name, dtype={"question_id": str, "criterion_id": str, "ref": str})
             if "skipped_reason" not in table.columns:
@@ -1002,10 +1007,8 @@ def params_text() -> str:
 
 
 def section_provenance(review, engine: str) -> str:
-    rows = []
-    for path in sorted(raw_dir(review.review_id).iterdir()):
-        if path.is_file():
-            rows.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest()))
+    # hashes of the validated snapshot the figures came from (not the raw files at render time)
+    rows = list(snapshot.snapshot_hashes(review.review_id).items())
     versions = []
     for pkg in PACKAGES:
         try:
@@ -1019,7 +1022,8 @@ def section_provenance(review, engine: str) -> str:
     out = [f"Rendered by **{engine}**. Pipeline {own}, code version {code_version()} (a hash of the package, notebooks "
            f"and report sources), Python {platform.python_version()}. No clock time is recorded, so the same inputs "
            "give the same paper.\n",
-           "Raw files (SHA-256):\n", md_table(pd.DataFrame(rows, columns=["File", "SHA-256"])),
+           f"Validated snapshot {snapshot.snapshot_id(review.review_id)} (SHA-256 of each table as analysed):\n",
+           md_table(pd.DataFrame(rows, columns=["Snapshot file", "SHA-256"])),
            "\nPackages:\n", md_table(pd.DataFrame(versions, columns=["Package", "Version"])),
            "\nParameters (`params.yaml`, the sections the render stage declares):\n",
            "```yaml\n" + params_text() + "```\n"]
