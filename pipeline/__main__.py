@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.cli import COMMANDS, CliError
+from pipeline.cli import COMMANDS, CliError, require_review
 
 DESCRIPTION = """Rebuild a child protection review's evidence and papers from its data folder.
 
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         top.print_help()
         return 0
     try:
+        if getattr(args, "review_id", None) is not None:
+            require_review(args.review_id)  # every command: a review that is not there creates nothing
         return COMMANDS[args.command][1](args)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -255,7 +255,7 @@ def read_meta(folder: Path, spec: Contract) -> tuple[dict, list[Issue]]:
                            "the review folder has no review.yml")]
     try:
         meta = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:  # ValueError: an impossible date
         return {}, [_issue(ERROR, t, "review.yml", None, None, None, None, "yaml", f"review.yml cannot be read: {exc}")]
     if not isinstance(meta, dict):
         return {}, [_issue(ERROR, t, "review.yml", None, None, None, None, "yaml", "review.yml must be a set of key: value lines")]
