@@ -57,11 +57,22 @@ def run(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("name", sorted(ODD_IDS))
-def test_an_odd_id_is_refused_in_one_line_and_changes_nothing(name):
-    review_id = ODD_IDS[name]
-    data_before = listing(PROJ_ROOT / "data")
-    parent_before = listing(PROJ_ROOT.parent, depth=1)
+@pytest.fixture()
+def outside(tmp_path):
+    """A folder outside the project holding files an odd id might reach."""
+    for name in ("case_audit.csv", "review.yml", "validation__issues.csv"):
+        (tmp_path / name).write_text("not the pipeline's\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notes.txt").write_text("keep\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", sorted(ODD_IDS) + ["absolute-outside", "dotdot-to-outside"])
+def test_an_odd_id_is_refused_in_one_line_and_changes_nothing(name, outside):
+    review_id = ODD_IDS.get(name) or (str(outside) if name == "absolute-outside"
+                                      else os.path.relpath(outside, PROJ_ROOT / "data" / "raw"))
+    data_before, outside_before = listing(PROJ_ROOT / "data"), listing(outside)
+    top_before = sorted(p.name for p in PROJ_ROOT.iterdir())
     for command in COMMANDS:
         done = run(command, review_id)
         assert done.returncode == 2, (command, done.stdout, done.stderr)
@@ -70,7 +81,8 @@ def test_an_odd_id_is_refused_in_one_line_and_changes_nothing(name):
         assert len(lines) == 1 and lines[0].startswith("error:"), (command, done.stderr)
         assert done.stdout == ""
     assert listing(PROJ_ROOT / "data") == data_before
-    assert listing(PROJ_ROOT.parent, depth=1) == parent_before
+    assert listing(outside) == outside_before
+    assert sorted(p.name for p in PROJ_ROOT.iterdir()) == top_before
 
 
 @pytest.mark.parametrize("review_id", ["example-phase1", "a", "A.b_c-1", "x" * 64])
