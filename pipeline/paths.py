@@ -56,16 +56,26 @@ def inside(path: Path, roots: tuple[Path, ...] = SAFE_ROOTS) -> Path:
                          + ", ".join(str(r.relative_to(PROJ_ROOT)) for r in roots))
 
 
+def _review_path(root: Path, review_id: str) -> Path:
+    if not review_id or review_id in (".", "..") or any(sep in review_id for sep in ("/", "\\", "\0")):
+        raise OutsideProject(f"refusing review id {review_id!r}: it is not one folder name")
+    path = root / review_id
+    inside(path, (root,))  # a review's folder is one level inside its root, whatever the caller passed
+    if path.resolve().parent != root.resolve():
+        raise OutsideProject(f"refusing {path}: a review id names one folder directly inside {root.name}/")
+    return path
+
+
 def raw_dir(review_id: str) -> Path:
-    return RAW_DIR / review_id
+    return _review_path(RAW_DIR, review_id)
 
 
 def processed_dir(review_id: str) -> Path:
-    return PROCESSED_DIR / review_id
+    return _review_path(PROCESSED_DIR, review_id)
 
 
 def output_dir(review_id: str) -> Path:
-    return OUTPUT_DIR / review_id
+    return _review_path(OUTPUT_DIR, review_id)
 
 
 def known_reviews() -> list[str]:

@@ -137,3 +137,12 @@ def test_a_failed_build_deletes_only_what_the_pipeline_wrote():
         import shutil
 
         shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("review_id", ["..", ".", "", "a/b", "/tmp", "a/../..", "../raw/example-phase1"])
+def test_every_derived_review_path_stays_inside_its_root(review_id):
+    from pipeline.paths import output_dir, processed_dir, raw_dir
+
+    for derive in (raw_dir, processed_dir, output_dir):
+        with pytest.raises(OutsideProject):
+            derive(review_id)

@@ -177,3 +177,22 @@ def test_make_help_lists_every_target():
     done = subprocess.run(["make", "--no-print-directory", "help"], cwd=PROJ_ROOT, capture_output=True, text=True)
     listed = set(re.findall(r"^  (\S+)", done.stdout, flags=re.M))
     assert targets <= listed | {"FORCE"}, targets - listed
+
+
+def test_an_annual_review_names_its_unbuilt_earlier_years_oldest_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "PROJ_ROOT", tmp_path)   # as on a fresh clone: nothing built
+    assert cli.missing_previous("example-annual-2012") == ["example-annual-2010", "example-annual-2011"]
+    assert cli.missing_previous("example-annual-2010") == []
+    from pipeline.report import render_deps_of_previous
+
+    for dep in render_deps_of_previous("example-annual-2012"):
+        if "example-annual-2010" in dep:
+            (tmp_path / dep).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / dep).write_text("")
+    assert cli.missing_previous("example-annual-2012") == ["example-annual-2011"]
+
+
+def test_a_review_that_lists_itself_as_previous_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "missing_previous", lambda review_id: [review_id])
+    with pytest.raises(cli.CliError, match="leads back"):
+        cli._build_previous("example-annual-2012", 1, cli.Console(0), ())
