@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline import cli, render, report
-from pipeline.paths import output_dir, raw_dir
+from pipeline.paths import output_dir, processed_dir, raw_dir
 
 pytestmark = pytest.mark.integration
 EXAMPLE = "example-phase1"
@@ -141,10 +141,13 @@ def test_ratings_are_written_in_words(paper):
         assert "Green" in text and "Amber" in text and "Red" in text and "to be reviewed in phase 2" in text
 
 
-def test_provenance_names_the_engine_and_hashes_the_raw_files(paper):
+def test_provenance_names_the_engine_and_hashes_the_snapshot(paper):
+    import hashlib
+
     text = paper["texts"]["html"]
     assert f"Rendered by {report.engine_name()}" in text
-    assert "case_audit.csv" in text and re.search(r"\b[0-9a-f]{64}\b", text)
+    table = processed_dir(EXAMPLE) / "_tables" / "case_audit.parquet"  # the bytes the analyses read
+    assert "case_audit.parquet" in text and hashlib.sha256(table.read_bytes()).hexdigest() in text
 
 
 def test_a_failed_render_keeps_the_previous_papers(paper, monkeypatch):
