@@ -196,3 +196,18 @@ def test_a_review_that_lists_itself_as_previous_is_one_clear_error(tmp_path, mon
     monkeypatch.setattr(cli, "missing_previous", lambda review_id: [review_id])
     with pytest.raises(cli.CliError, match="leads back"):
         cli._build_previous("example-annual-2012", 1, cli.Console(0), ())
+
+
+def test_make_clean_keeps_samples_and_filled_forms(tmp_path):
+    shutil.copy(PROJ_ROOT / "Makefile", tmp_path / "Makefile")
+    review = tmp_path / "data" / "processed" / "some-review"
+    for rel in ("sample/sample__cases.csv", "forms/case_audit_form.xlsx", "findings__matrix.csv",
+                "figures/x/a.png", "_tables/teams.parquet"):
+        (review / rel).parent.mkdir(parents=True, exist_ok=True)
+        (review / rel).write_text("x")
+    (tmp_path / "report" / "_output" / "some-review").mkdir(parents=True)
+    done = subprocess.run(["make", "--no-print-directory", "clean"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    left = sorted(str(p.relative_to(review)) for p in review.rglob("*") if p.is_file())
+    assert left == ["forms/case_audit_form.xlsx", "sample/sample__cases.csv"]
+    assert not (tmp_path / "report" / "_output").exists()
