@@ -211,3 +211,38 @@ def test_make_clean_keeps_samples_and_filled_forms(tmp_path):
     left = sorted(str(p.relative_to(review)) for p in review.rglob("*") if p.is_file())
     assert left == ["forms/case_audit_form.xlsx", "sample/sample__cases.csv"]
     assert not (tmp_path / "report" / "_output").exists()
+
+
+DVC_TAIL = """Running stage 'render@example-phase1':
+> python -m pipeline render example-phase1
+WARNING: 'data/processed/example-phase1/figures/findings' is empty.
+
+To track the changes with git, run:
+
+\tgit add dvc.lock
+
+To enable auto staging, run:
+
+\tdvc config core.autostage true
+Use `dvc push` to send your updates to remote storage.
+"""
+
+
+def _through_dvc_filter(tmp_path, command: str) -> subprocess.CompletedProcess:
+    shutil.copy(PROJ_ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "tail.txt").write_text(DVC_TAIL)
+    (tmp_path / "extra.mk").write_text(f"filtered:\n\t@{command} $(DVC_FILTER)\n")
+    return subprocess.run(["make", "--no-print-directory", "-f", "Makefile", "-f", "extra.mk", "filtered"],
+                          cwd=tmp_path, capture_output=True, text=True)
+
+
+def test_the_dvc_filter_drops_the_git_and_push_advice_and_keeps_the_rest(tmp_path):
+    done = _through_dvc_filter(tmp_path, "cat tail.txt")
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == ["Running stage 'render@example-phase1':",
+                                        "> python -m pipeline render example-phase1"]
+
+
+def test_the_dvc_filter_keeps_a_failure_a_failure(tmp_path):
+    done = _through_dvc_filter(tmp_path, "(cat tail.txt; exit 3)")
+    assert done.returncode != 0 and "git add" not in done.stdout
