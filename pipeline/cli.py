@@ -234,7 +234,6 @@ def build(review_id: str, jobs: int = 2, render: bool = True, con: Console | Non
     reviews it compares itself with are built first when they have not been.
     Raises CliError for a wrong id, a missing review or a build already running.
     """
-    from pipeline.notebooks import NotebookFailed
     from pipeline.stages import ANALYSIS_ORDER
 
     con = con or Console()
@@ -248,12 +247,15 @@ def build(review_id: str, jobs: int = 2, render: bool = True, con: Console | Non
         con.open_log(processed_dir(review_id))
         try:
             with con.review(review_id, steps):
-                return _build_steps(review_id, jobs, render, con, NotebookFailed)
+                return _build_steps(review_id, jobs, render, con)
         finally:
             con.close_log()
 
 
-def _build_steps(review_id: str, jobs: int, render: bool, con: Console, NotebookFailed) -> int:
+def _build_steps(review_id: str, jobs: int, render: bool, con: Console) -> int:
+    """The build of one review under its lock: validate, analyse, render; 0 or 1."""
+    from pipeline.notebooks import NotebookFailed
+
     try:
         with con.stage(review_id, "validate"):
             review = run_validate(review_id, quiet=True)
