@@ -12,6 +12,7 @@ contract table (an absent table is written with its columns and no rows, and
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -75,3 +76,74 @@ def open_review(review_id: str, tables: list[str] | None = None, base: Path | No
     wanted = [t for t in doc["tables"] if tables is None or t in tables]
     frames = {t: pd.read_parquet(folder / f"{t}.parquet") for t in wanted}
     return Review(review_id, raw_dir(review_id), meta, frames, [], [], present=tuple(doc["tables"]))
+
+
+# ------------------------------------------------------------------ snapshot ids
+
+class SnapshotMismatch(RuntimeError):
+    """Stage outputs that were not all made from the review's current snapshot."""
+
+
+def snapshot_hashes(review_id: str, base: Path | None = None) -> dict[str, str]:
+    """SHA-256 of each snapshot file (``<table>.parquet`` and ``review.json``), by file name.
+
+    The provenance annex takes its hashes from here: they are the bytes the
+    analyses read, not the raw files at render time."""
+    folder = (base or processed_dir(review_id)) / TABLES_DIR
+    files = sorted(folder.glob("*.parquet")) + [folder / META_FILE]
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+
+def snapshot_id(review_id: str, base: Path | None = None) -> str:
+    """One id for the whole snapshot: a hash of every snapshot file's hash."""
+    return _digest(sorted(snapshot_hashes(review_id, base).items()))
+
+
+def stage_snapshot(review_id: str, stage_name: str, hashes: dict[str, str] | None = None) -> str:
+    """The snapshot id a stage's outputs must carry: a hash of the tables it reads,
+    ``review.json`` and, for a stage that reads other stages' outputs, their ids.
+
+    Per stage rather than whole-snapshot, so that DVC can rerun only the stages
+    whose tables changed and the untouched stages' outputs stay valid."""
+    from pipeline.stages import STAGES
+
+    hashes = snapshot_hashes(review_id) if hashes is None else hashes
+    stage = STAGES[stage_name]
+    parts = [(META_FILE, hashes.get(META_FILE, "missing"))]
+    parts += [(f"{t}.parquet", hashes.get(f"{t}.parquet", "missing")) for t in stage.tables]
+    parts += [(f"stage:{n}", stage_snapshot(review_id, n, hashes)) for n in stage.needs]
+    return _digest(parts)
+
+
+def _digest(parts) -> str:
+    digest = hashlib.sha256()
+    for name, value in parts:
+        digest.update(f"{name}\0{value}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def stamp_status(review_id: str, stage_name: str, stamp: str) -> None:
+    """Record in ``<stage>__status.json`` the snapshot id its outputs were made from."""
+    from pipeline.stages import STAGES
+
+    path = processed_dir(review_id) / STAGES[stage_name].status_file
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["snapshot"] = stamp
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def check_consistent(review_id: str, status: dict[str, dict]) -> str:
+    """Raise SnapshotMismatch unless every stage's status carries the id of the current snapshot.
+
+    `status` maps stage name to its ``<stage>__status.json``; returns the snapshot id."""
+    hashes = snapshot_hashes(review_id)
+    stale = [name for name, doc in status.items()
+             if doc.get("snapshot") != stage_snapshot(review_id, name, hashes)]
+    if stale:
+        raise SnapshotMismatch(
+            f"the outputs of {', '.join(sorted(stale))} for review {review_id!r} were not made from its current "
+            f"validated data (an interrupted or partial build): run `python -m pipeline build {review_id}` "
+            "to rebuild them; nothing was rendered")
+    return snapshot_id(review_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipeline import snapshot
 from pipeline.dvcgen import code_deps
 from pipeline.papers.format import num
 from pipeline.papers.markup import literal
@@ -106,12 +107,12 @@ def input_inventory(review) -> list[tuple[str, str, str]]:
     import pyarrow.parquet as pq
 
     folder = processed_dir(review.review_id) / "_tables"
+    hashes = snapshot.snapshot_hashes(review.review_id)  # the bytes the analyses read, not the raw files now
     rows = []
     for name in review.present:
         path = folder / f"{name}.parquet"
-        rows.append((name, num(pq.read_metadata(path).num_rows), hashlib.sha256(path.read_bytes()).hexdigest()))
-    settings = folder / "review.json"
-    rows.append(("review settings", "", hashlib.sha256(settings.read_bytes()).hexdigest()))
+        rows.append((name, num(pq.read_metadata(path).num_rows), hashes[path.name]))
+    rows.append(("review settings", "", hashes["review.json"]))
     return rows
 
 

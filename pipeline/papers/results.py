@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipeline import snapshot
 from pipeline.papers.errors import ReportError
 from pipeline.paths import PROJ_ROOT, REPORT_DIR, processed_dir
 from pipeline.stages import STAGES
@@ -136,6 +137,11 @@ def read_results(review_id: str) -> Results:
             raise ReportError(f"{path.relative_to(PROJ_ROOT)} is missing: run the analyses first "
                               f"(python -m pipeline build {review_id})")
         results.status[stage.name] = json.loads(path.read_text(encoding="utf-8"))
+    try:  # every stage output must come from the current snapshot (no mix after an interrupted build)
+        snapshot.check_consistent(review_id, results.status)
+    except snapshot.SnapshotMismatch as exc:
+        raise ReportError(str(exc)) from None
+    for stage in STAGES.values():
         for name in stage.outputs:
             table = read_table(folder / name)
             if table is not None:

@@ -13,7 +13,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pipeline import cli, dvcgen
+from pipeline import cli, dvcgen, manifest
 from pipeline.notebooks import NotebookFailed, run_notebook
 from pipeline.paths import PROJ_ROOT, processed_dir, raw_dir
 from pipeline.stages import ANALYSIS_ORDER, STAGES
@@ -149,7 +149,7 @@ def test_a_review_without_a_questionnaire_skips_it_and_says_so(scratch_review):
         em = pd.read_csv(folder / "evidence_map.csv", dtype=str)
         em.to_csv(folder / "evidence_map.csv", index=False)
 
-    review_id = scratch_review("_t-noquest", drop=("questionnaire", "questions"), edit=drop_rows)
+    review_id = scratch_review("t-noquest", drop=("questionnaire", "questions"), edit=drop_rows)
     assert cli.build(review_id, render=False) == 0
     out = processed_dir(review_id)
     status = json.loads((out / "questionnaire__status.json").read_text())
@@ -167,12 +167,15 @@ def test_a_review_with_errors_leaves_only_the_issue_report(scratch_review):
         text = (folder / "teams.csv").read_text().replace("duty_assessment", "duty", 1)
         (folder / "teams.csv").write_text(text)
 
-    review_id = scratch_review("_t-broken", edit=break_it)
+    review_id = scratch_review("t-broken", edit=break_it)
     out = processed_dir(review_id)
     out.mkdir(parents=True)
-    (out / "questionnaire__question_summary.csv").write_text("stale\n")
+    (out / "questionnaire__question_summary.csv").write_text("stale\n")  # written by an earlier build
+    manifest.record(review_id, ["questionnaire__question_summary.csv"])
+    (out / "notes-of-the-analyst.txt").write_text("not the pipeline's\n")  # never deleted
     assert cli.build(review_id, render=False) == 1
-    assert sorted(p.name for p in out.iterdir()) == ["validation__issues.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".manifest.json", "build.log", "notes-of-the-analyst.txt", "validation__issues.csv"]
 
 
 def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path, monkeypatch, built):

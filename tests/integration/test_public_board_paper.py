@@ -1,6 +1,6 @@
 """Integration: the Board paper of an ``audience: public`` phase review is disclosure-controlled.
 
-A scratch copy of example-phase1 (``_t-public``) is made public and its case
+A scratch copy of example-phase1 (``t-public``) is made public and its case
 audit cut to 12 cases, so that counts of 1 to 5 occur in the compliance and
 timescale tables and in the supervision 2x2. It is built end to end
 (validation, analyses, render, and the publication check the build runs for
@@ -31,7 +31,7 @@ from html_text import HtmlText
 
 pytestmark = pytest.mark.integration
 SOURCE = "example-phase1"
-RID = "_t-public"
+RID = "t-public"
 CASES = 12
 
 
