@@ -177,7 +177,8 @@ def compliance_table(year: Year) -> dc.SuppressedTable | None:
         year.audience, frame, ["yes_n", "no_n", "not_evidenced_n", "answered_n", "not_answered_n"],
         sums={"answered_n": ["yes_n", "no_n", "not_evidenced_n"], "cases_n": ["answered_n", "not_answered_n"]},
         derived={c: ["yes_n", "answered_n"] for c in ("compliance_pct", "ci_low_pct", "ci_high_pct")},
-        keep=["yes_n", "answered_n"])
+        keep=["yes_n", "answered_n"], unpublished=["not_answered_n"],
+        shares={"compliance_pct": ("yes_n", "answered_n")})
 
 
 def timescale_table(year: Year) -> dc.SuppressedTable | None:
@@ -194,7 +195,8 @@ def timescale_table(year: Year) -> dc.SuppressedTable | None:
         sums["cases_n"] = ["due_n", "not_yet_due_n"]
     return dc.apply_if_public(
         year.audience, frame, ["met_n", "not_met_n", "due_n", "not_yet_due_n"], sums=sums,
-        derived={c: ["met_n", "due_n"] for c in ("met_pct", "ci_low_pct", "ci_high_pct")}, keep=["met_n", "due_n"])
+        derived={c: ["met_n", "due_n"] for c in ("met_pct", "ci_low_pct", "ci_high_pct")}, keep=["met_n", "due_n"],
+        shares={"met_pct": ("met_n", "due_n")})
 
 
 def grade_table(year: Year) -> dc.SuppressedTable | None:
@@ -223,7 +225,7 @@ def grade_table(year: Year) -> dc.SuppressedTable | None:
         year.audience, frame, ["good_n", "below_n", "graded_n", "blank_n"],
         sums={"graded_n": ["good_n", "below_n"], "cases_n": ["graded_n", "blank_n"]},
         derived={c: ["good_n", "graded_n"] for c in ("good_pct", "ci_low_pct", "ci_high_pct")},
-        keep=["good_n", "graded_n"])
+        keep=["good_n", "graded_n"], unpublished=["blank_n"], shares={"good_pct": ("good_n", "graded_n")})
 
 
 def context_table(years: list[Year]) -> dc.SuppressedTable:
@@ -270,6 +272,18 @@ def monitoring_series(years: list[Year]) -> dc.SuppressedTable | None:
     return dc.apply_if_public(years[-1].audience, frame, ["cpp_open_n"])
 
 
+def disclosure_tables(years: list[Year]) -> dict[str, dc.SuppressedTable]:
+    """Every disclosure-controlled table the report prints, by name, for the protection check and record."""
+    out = {}
+    for y in years:
+        for name, make in (("compliance", compliance_table), ("timescales", timescale_table), ("grades", grade_table)):
+            table = make(y)
+            if table is not None:
+                out[f"{y.label} {name}"] = table
+    out["context"] = context_table(years)
+    return out
+
+
 # ------------------------------------------------------------------ trend
 
 
@@ -313,8 +327,8 @@ def _share_cell(table: dc.SuppressedTable, rid, pct_col="compliance_pct", n_col=
     if rid not in table.frame.index:
         return "not audited"
     p = table.text(rid, pct_col, lambda x: pct(x))
-    if p == dc.SUPPRESSED:
-        share = dc.SUPPRESSED
+    if table.mask.at[rid, pct_col]:  # hidden, or published only as a band: no interval
+        share = p
     else:
         share = f"{p} ({table.text(rid, 'ci_low_pct', lambda x: f'{x:.0f}')} to {table.text(rid, 'ci_high_pct', lambda x: f'{x:.0f}')})"
     return f"{share}, n {table.text(rid, n_col, num)}"
@@ -843,11 +857,14 @@ def build_papers(review_id: str) -> list[Path]:
         if dc.AUDIENCE_SUPPRESSED[review.meta["audience"]]:
             try:
                 publication.check_review(review_id, files)
+                tables = disclosure_tables(years)
+                publication.check_protection(tables)
+                publication.write_disclosure_record(staging, review_id, tables)
             except publication.PublicationError as exc:
                 raise ReportError(str(exc)) from None
         final.mkdir(parents=True, exist_ok=True)
         written = []
-        for path in files:
+        for path in sorted(staging.iterdir()):
             os.replace(path, final / path.name)
             written.append(final / path.name)
         return written
