@@ -49,8 +49,8 @@ SUPPRESSED = "c"
 THRESHOLD = (1, 5)
 CONVENTION_NOTE = (
     "Counts of 1 to 5 are shown as c; other cells are also hidden where needed so that "
-    "a hidden count cannot be worked out from the totals; percentages based on a hidden "
-    "count are hidden too."
+    "a hidden count cannot be worked out from the totals, or narrowed down to a few values; "
+    "percentages based on a hidden count are hidden too, or shown as a band (such as 90% or more)."
 )
 # Audiences of the contract's `audience` code list, and whether each is suppressed.
 AUDIENCE_SUPPRESSED = {"public": True, "board": False}
@@ -205,7 +205,8 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
                    unpublished: Sequence[str] = (),
                    shares: Mapping[str, tuple[str, str]] | None = None,
                    threshold: tuple[int, int] | None = None,
-                   interval: pr.Interval | None = None) -> SuppressedTable:
+                   interval: pr.Interval | None = None,
+                   bands: Sequence[int] | None = None) -> SuppressedTable:
     """Primary and secondary suppression of a wide table (rows x count columns).
 
     ``count_cols``: columns of counts of children or cases; each may be hidden.
@@ -234,7 +235,8 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
     band ("90% or more") when every small count stays protected with it.
     ``threshold``: the inclusive range of counts hidden (``params.yaml``
     ``disclosure: small_counts``, 1 to 5 by contract); ``interval``: the
-    protection interval (``disclosure: protection``).
+    protection interval (``disclosure: protection``); ``bands``: the cuts a
+    share may be banded at (``disclosure: share_bands_pct``).
     """
     count_cols = list(count_cols)
     sums = {k: list(v) for k, v in (sums or {}).items()}
@@ -248,9 +250,9 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
     hidden, primary, cuts, problem = _suppress_wide(frame, count_cols, sums, dict(row_sums or {}),
                                            threshold or _settings().small, locked=None, keep=keep,
                                            unpublished=unpublished, shares=shares,
-                                           interval=interval)
-    bands = {(frame.index[i], col): band_text(cut) for (i, col), cut in cuts.items()}
-    return _result(frame, count_cols, hidden, primary, derived, bands, problem)
+                                           interval=interval, bands=bands)
+    texts = {(frame.index[i], col): band_text(cut) for (i, col), cut in cuts.items()}
+    return _result(frame, count_cols, hidden, primary, derived, texts, problem)
 
 
 def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str, value: str,
@@ -543,8 +545,8 @@ def _greedy(cells, comp, hidden, cands, small, interval, passes) -> np.ndarray:
         fails = pr.audit(_problem(cells, h, comp), small, interval, first_only=True)
         if not fails:
             break
-        near = {m for members, _ in cells.equations if set(fails[0].cells) & set(members)
-                for m in members}
+        hidden_now = {int(c) for c in np.flatnonzero(h)} & set(comp)
+        near = {m for members, _ in cells.equations if hidden_now & set(members) for m in members}
         pool = [c for c in cands if c not in extra and c in near] or \
                [c for c in cands if c not in extra]
         if not pool:
