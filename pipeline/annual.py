@@ -489,6 +489,7 @@ def build_sections(review, years: list[Year], workspace: Path, engine: str) -> t
                    "subtitle": f"Annual practice-audit report {this.label}, {meta['authority']}",
                    "years": _name_list(labels), "first_year": labels[0], "years_n": num(len(years)),
                    "previous_year": labels[-2] if len(years) > 1 else "none"}
+    v["disclosure"] = dc.method_variables()
     v["note"] = {"convention": dc.CONVENTION_NOTE if public else "",
                  "audience": "public" if public else "board"}
 
@@ -784,6 +785,7 @@ def _section_method(years, public: bool) -> str:
         out.append(f"**Small numbers.** This report is published, so every count of children or cases, and every "
                    f"figure built on one, is disclosure-controlled. {dc.CONVENTION_NOTE} A change between years is not "
                    f"tested where either year's figure is suppressed. No team-level figure is published.\n")
+        out.append((REPORT_DIR / "partials" / "disclosure-method.md").read_text(encoding="utf-8"))
     return "\n".join(out)
 
 

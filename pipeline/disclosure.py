@@ -584,6 +584,17 @@ def _choose_bands(frame, count_cols, cells, hidden, inequalities, shares, bands,
     return chosen
 
 
+def method_variables() -> dict[str, str]:
+    """The parameters the method annex quotes (``report/partials/disclosure-method.md``)."""
+    prm = _settings()
+    cuts = sorted(prm.bands, reverse=True)
+    names = [f"{c}%" for c in cuts]
+    listed = "none" if not names else names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return {"small_low": str(prm.small[0]), "small_high": str(prm.small[1]),
+            "at_most": str(prm.interval.low), "at_least": str(prm.interval.high),
+            "bands": listed, "band_example": band_text(cuts[0]) if cuts else "none"}
+
+
 @dataclass(frozen=True)
 class _Settings:
     small: tuple[int, int]
