@@ -341,6 +341,11 @@ def check_protection(tables: Mapping[str, SuppressedTable]) -> None:
                                f"small count; nothing was moved into report/_output:\n{lines}")
 
 
+def suppressed_tables(holder) -> dict[str, SuppressedTable]:
+    """The :class:`SuppressedTable` attributes of an object (e.g. a Board paper's protected tables), by name."""
+    return {name: value for name, value in vars(holder).items() if isinstance(value, SuppressedTable)}
+
+
 def disclosure_record(review_id: str, tables: Mapping[str, SuppressedTable]) -> dict:
     """How many cells were hidden and why, over the whole output, for the provenance record.
 

@@ -1423,6 +1423,9 @@ def build_papers(review_id: str) -> list[Path]:
             from pipeline import publication
 
             publication.check_review(review_id, sorted(staging.iterdir()))
+            tables = publication.suppressed_tables(protect(review, results))
+            publication.check_protection(tables)
+            publication.write_disclosure_record(staging, review_id, tables)
         final.mkdir(parents=True, exist_ok=True)
         written = []
         for path in sorted(staging.iterdir()):
