@@ -309,6 +309,16 @@ def load_all() -> tuple[dict, dict, dict]:
     return reports, pub, true
 
 
+def attacked_tables(rep: dict) -> list[list[list[str]]]:
+    """The printed tables the attack reads: this year's three, the by-year trend tables, the samples."""
+    years = list(rep["cases"])
+    firsts = (["Criterion", "Ref", "Yes"], ["Timescale", "Met"], ["Domain", "Good or better"],
+              ["Year", "Census date", "Cases audited"], ["Criterion"] + years, ["Timescale"] + years,
+              ["Domain"] + years)
+    return [t for t in rep["tables"] if any(t[0][: len(f)] == f for f in firsts)
+            and not (len(years) < 2 and t[0] in (["Criterion"], ["Timescale"], ["Domain"]))]
+
+
 def published_year(rep: dict) -> str:
     return list(rep["cases"])[-1]
 
@@ -333,10 +343,11 @@ def test_word_and_pdf_carry_the_same_figures_as_the_html(attacked):
     reports, _, _ = attacked
     for r, rep in reports.items():
         out = ROOT / "report/_output" / r
-        wanted = [t for t in rep["tables"] if t[0][0] in ("Criterion", "Timescale", "Domain", "Year")]
+        wanted = attacked_tables(rep)
         word = docx.Document(out / "annual-audit-report.docx")
         word_rows = [[" ".join(c.text.split()) for c in row.cells] for t in word.tables for row in t.rows]
         pdf = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(out / "annual-audit-report.pdf").pages)
+        pdf = pdf.replace("\u2212", "-")
         for t in wanted:
             for row in t:
                 assert row in word_rows, (r, row)
@@ -354,12 +365,29 @@ def test_no_small_count_or_small_sum_is_narrower_than_the_protection_interval(at
     assert attack(pub, true) == []
 
 
+def floor(pub: dict, true: dict) -> int:
+    """The fewest hidden cells that are not small any protection needs: each line whose printed small
+    counts add up to less than the interval's top (1 to 9) needs at least one cell beside them that is
+    not small, since hidden small cells alone would add up to a figure the totals give; a printed cell
+    lies in one such line only (judged's other line, with not answered, holds no printed count)."""
+    need = 0
+    for year, table, rid in _lines(pub):
+        parts, total = LINES[table][0]
+        small = [true[(year, table, rid, s)] for s in parts + [total]
+                 if SMALL[0] <= true[(year, table, rid, s)] <= SMALL[1]]
+        need += 0 < sum(small) < PROTECT_AT_LEAST
+    return need
+
+
 @pytest.mark.integration
-def test_at_most_half_as_many_hidden_cells_that_are_not_small(attacked):
+def test_fewer_hidden_cells_that_are_not_small_and_no_more_than_the_floor(attacked):
+    # Issue 16 asked for at most half of 39 (19); the floor above is 33 on these examples, so that
+    # target cannot be met by choosing cells: this test asserts the improvement and the floor.
     _, pub, true = attacked
     hidden, not_small = census(pub, true)
     assert hidden > 0
-    assert not_small <= TODAY_NOT_SMALL // 2, (hidden, not_small)
+    assert not_small < TODAY_NOT_SMALL, (hidden, not_small)
+    assert not_small == floor(pub, true), (hidden, not_small)
 
 
 def test_the_attack_finds_a_leak_it_is_shown():
@@ -386,7 +414,8 @@ def test_the_attack_finds_a_leak_it_is_shown():
 if __name__ == "__main__":
     _, pub, true = load_all()
     hidden, not_small = census(pub, true)
-    print(f"hidden counts over {', '.join(REVIEWS)}: {hidden}; not 1 to 5: {not_small}")
+    print(f"hidden counts over {', '.join(REVIEWS)}: {hidden}; not 1 to 5: {not_small} "
+          f"(floor for any protection reaching 0 to {PROTECT_AT_LEAST}: {floor(pub, true)})")
     for b in attack(pub, true):
         print("narrower than the interval:", b)
     sys.exit(0)
