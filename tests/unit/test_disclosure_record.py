@@ -58,3 +58,17 @@ def test_record_counts_by_hand_and_names_no_cell(tmp_path):
     assert record["protection_interval"] == {"at_most": 0, "at_least": 10}
     text = path.read_text(encoding="utf-8")
     assert "review" not in text.replace('"review_id"', "") and "103" not in text
+
+
+def test_parameters_are_validated_and_quoted_in_the_method():
+    from pydantic import ValidationError
+
+    from pipeline.params import DisclosureParams
+
+    with pytest.raises(ValidationError):
+        DisclosureParams(protection={"at_most": 0, "at_least": 4})  # not above the small range
+    with pytest.raises(ValidationError):
+        DisclosureParams(share_bands_pct=(100,))
+    v = dc.method_variables()
+    assert (v["small_low"], v["small_high"], v["at_most"], v["at_least"]) == ("1", "5", "0", "10")
+    assert v["bands"] == "95%, 90%, 85% and 80%" and v["band_example"] == "95% or more"
