@@ -35,19 +35,22 @@ paper to named members) is passed through unchanged, through the same
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from pipeline import protection as pr
+
 SUPPRESSED = "c"
 THRESHOLD = (1, 5)
 CONVENTION_NOTE = (
     "Counts of 1 to 5 are shown as c; other cells are also hidden where needed so that "
-    "a hidden count cannot be worked out from the totals; percentages based on a hidden "
-    "count are hidden too."
+    "a hidden count cannot be worked out from the totals, or narrowed down to a few values; "
+    "percentages based on a hidden count are hidden too, or shown as a band (such as 90% or more)."
 )
 # Audiences of the contract's `audience` code list, and whether each is suppressed.
 AUDIENCE_SUPPRESSED = {"public": True, "board": False}
@@ -79,6 +82,8 @@ class SuppressedTable:
     primary: pd.DataFrame
     count_cols: tuple[str, ...]
     audience: str = "public"
+    bands: Mapping[tuple[Any, str], str] = field(default_factory=dict)
+    problem: pr.Problem | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_suppressed(self) -> bool:
@@ -114,8 +119,9 @@ class SuppressedTable:
         cols = {}
         for col in self.frame.columns:
             fmt = formatters.get(col, _count_text if col in self.count_cols else str)
-            cols[col] = [SUPPRESSED if hidden else ("" if _blank(v) else fmt(v))
-                         for v, hidden in zip(self.frame[col].tolist(), self.mask[col].tolist())]
+            cols[col] = [self.bands.get((r, col), SUPPRESSED) if hidden else ("" if _blank(v) else fmt(v))
+                         for r, v, hidden in zip(self.frame.index, self.frame[col].tolist(),
+                                                 self.mask[col].tolist())]
         return pd.DataFrame(cols, index=self.frame.index, dtype=object)
 
     @property
@@ -130,7 +136,7 @@ class SuppressedTable:
         a sentence that prints it.
         """
         if self.mask.at[row, col]:
-            return SUPPRESSED
+            return self.bands.get((row, col), SUPPRESSED)
         v = self.frame.at[row, col]
         if _blank(v):
             return ""
@@ -196,7 +202,11 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
                    row_sums: Mapping[Any, Sequence[Any]] | None = None,
                    derived: Mapping[str, Sequence[str]] | None = None,
                    keep: Sequence[str] = (),
-                   threshold: tuple[int, int] = THRESHOLD) -> SuppressedTable:
+                   unpublished: Sequence[str] = (),
+                   shares: Mapping[str, tuple[str, str]] | None = None,
+                   threshold: tuple[int, int] | None = None,
+                   interval: pr.Interval | None = None,
+                   bands: Sequence[int] | None = None) -> SuppressedTable:
     """Primary and secondary suppression of a wide table (rows x count columns).
 
     ``count_cols``: columns of counts of children or cases; each may be hidden.
@@ -215,7 +225,18 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
     the line can be -- typically the numerator and denominator of a headline
     percentage, so that a zero or another count is hidden in their place. Without
     it the rule is the standard one. It never stops a 1 to 5 being hidden.
-    ``threshold``: the inclusive range of counts hidden, (1, 5) by contract.
+    ``unpublished``: count columns the table never prints (e.g. the files on
+    which a criterion was not answered): unknown to a reader except through the
+    equations, never hidden for being small themselves, and never a reason to
+    hide a published denominator (a reader who subtracts it from the sample
+    learns a count of audit answers, which the method publishes by design).
+    ``shares``: ``{share column: (numerator, denominator)}`` -- where the
+    numerator is hidden and the denominator shown, the share is published as a
+    band ("90% or more") when every small count stays protected with it.
+    ``threshold``: the inclusive range of counts hidden (``params.yaml``
+    ``disclosure: small_counts``, 1 to 5 by contract); ``interval``: the
+    protection interval (``disclosure: protection``); ``bands``: the cuts a
+    share may be banded at (``disclosure: share_bands_pct``).
     """
     count_cols = list(count_cols)
     sums = {k: list(v) for k, v in (sums or {}).items()}
@@ -224,9 +245,14 @@ def suppress_table(frame: pd.DataFrame, count_cols: Sequence[str], *,
                    + list(derived) + [s for v in derived.values() for s in v])
     if not frame.index.is_unique:
         raise ValueError("row labels must be unique")
-    hidden, primary = _suppress_wide(frame, count_cols, sums, dict(row_sums or {}), threshold,
-                                     locked=None, keep=keep)
-    return _result(frame, count_cols, hidden, primary, derived)
+    shares = dict(shares or {})
+    _check_columns(frame, list(shares) + [c for v in shares.values() for c in v])
+    hidden, primary, cuts, problem = _suppress_wide(frame, count_cols, sums, dict(row_sums or {}),
+                                           threshold or _settings().small, locked=None, keep=keep,
+                                           unpublished=unpublished, shares=shares,
+                                           interval=interval, bands=bands)
+    texts = {(frame.index[i], col): band_text(cut) for (i, col), cut in cuts.items()}
+    return _result(frame, count_cols, hidden, primary, derived, texts, problem)
 
 
 def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str, value: str,
@@ -234,7 +260,9 @@ def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str
                   sums: Mapping[str, Sequence[str]] | None = None,
                   derived: Mapping[str, Sequence[str]] | None = None,
                   keep: Sequence[str] = (),
-                  threshold: tuple[int, int] = THRESHOLD) -> SuppressedTable:
+                  unpublished: Sequence[str] = (),
+                  threshold: tuple[int, int] | None = None,
+                  interval: pr.Interval | None = None) -> SuppressedTable:
     """Suppression of a long table, one row per (group, category), e.g. grades.
 
     Each group (``by``, e.g. ``domain``) is a line: its ``value`` counts over
@@ -279,8 +307,9 @@ def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str
     wide_sums = dict(sums)
     if total:
         wide_sums[total] = cat_cols + wide_sums.get(total, [])
-    hidden_w, primary_w = _suppress_wide(wide, cat_cols + group_counts, wide_sums, {}, threshold,
-                                         locked=locked, keep=keep)
+    hidden_w, primary_w, _, problem = _suppress_wide(wide, cat_cols + group_counts, wide_sums, {},
+                                            threshold or _settings().small, locked=locked,
+                                            keep=keep, unpublished=unpublished, interval=interval)
 
     cat_pos = frame[category].map(dict(zip(cats, cat_cols)))
     hidden = pd.DataFrame(False, index=frame.index, columns=[value] + group_counts)
@@ -289,7 +318,7 @@ def suppress_long(frame: pd.DataFrame, *, by: str | Sequence[str], category: str
         dst[value] = [bool(src.at[k, c]) for k, c in zip(keys, cat_pos)]
         for col in group_counts:
             dst[col] = src[col].reindex(keys).to_numpy()
-    return _result(frame, [value] + group_counts, hidden, primary, derived)
+    return _result(frame, [value] + group_counts, hidden, primary, derived, None, problem)
 
 
 # --------------------------------------------------------------------------------------
@@ -316,7 +345,12 @@ def _check_counts(values: np.ndarray, names: list[str]) -> None:
         raise ValueError(f"count columns must hold whole numbers >= 0: {names}")
 
 
-def _result(frame, count_cols, hidden, primary, derived) -> SuppressedTable:
+def band_text(cut) -> str:
+    """How a banded share is printed."""
+    return f"{int(cut)}% or more"
+
+
+def _result(frame, count_cols, hidden, primary, derived, bands=None, problem=None) -> SuppressedTable:
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     prim = mask.copy()
     for col in count_cols:
@@ -329,38 +363,47 @@ def _result(frame, count_cols, hidden, primary, derived) -> SuppressedTable:
         for s in sources:
             hit |= mask[s].to_numpy(dtype=bool)
         mask[col] = mask[col].to_numpy(dtype=bool) | hit
-    return SuppressedTable(frame.copy(), mask, prim, tuple(count_cols), "public")
+    return SuppressedTable(frame.copy(), mask, prim, tuple(count_cols), "public", dict(bands or {}), problem)
 
 
-def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked, keep=()):
-    """Cells, equations and the protection loop for a wide table; boolean frames back."""
-    rows = list(frame.index)
-    pos = {r: i for i, r in enumerate(rows)}
+@dataclass
+class _Cells:
+    """A wide table flattened: one entry per count cell, then one per fixed-total cell."""
+
+    vals: np.ndarray
+    can_hide: np.ndarray
+    kept: np.ndarray
+    sensitive: np.ndarray
+    unpublished: np.ndarray
+    equations: list
+    nr: int
+    nc: int
+
+
+def _flatten(frame, count_cols, sums, row_sums, small, locked, keep, unpublished) -> _Cells:
+    """The cells of a wide table and the equations a reader knows between them."""
+    pos = {r: i for i, r in enumerate(frame.index)}
     values = frame[count_cols].apply(pd.to_numeric).to_numpy(dtype="float64")
     _check_counts(values, count_cols)
     nr, nc = values.shape
     col_of = {c: j for j, c in enumerate(count_cols)}
+    for name, given in (("keep", keep), ("unpublished", unpublished)):
+        unknown = [k for k in given if k not in col_of]
+        if unknown:
+            raise KeyError(f"{name} names columns that are not counts: {unknown}")
     hideable = ~np.isnan(values)
     if locked is not None:
         hideable &= ~locked.reindex(index=frame.index, columns=count_cols,
                                     fill_value=False).to_numpy(dtype=bool)
-    cells = list(values.ravel())
-    can_hide = list(hideable.ravel())
-    is_total = [False] * len(cells)
-    unknown_keep = [k for k in keep if k not in col_of]
-    if unknown_keep:
-        raise KeyError(f"keep names columns that are not counts: {unknown_keep}")
+    vals, can_hide = list(values.ravel()), list(hideable.ravel())
     kept = [c in keep for c in count_cols] * nr
-    for total in sums:
-        if total in col_of:
-            for i in range(nr):
-                is_total[i * nc + col_of[total]] = True
+    unpub = [c in unpublished for c in count_cols] * nr
 
     def cell(i, col):
         return i * nc + col_of[col]
 
     fixed: dict[str, list[int]] = {}
-    lo, hi = threshold
+    lo, hi = small
     for total in sums:
         if total in col_of:
             continue
@@ -368,12 +411,11 @@ def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked, keep=()
         if ((fv >= lo) & (fv <= hi)).any():
             raise DisclosureError(f"fixed total {total} has a count of {lo} to {hi}; "
                                   "list it in count_cols so it is hidden")
-        fixed[total] = list(range(len(cells), len(cells) + nr))
-        cells += list(fv)
+        fixed[total] = list(range(len(vals), len(vals) + nr))
+        vals += list(fv)
         can_hide += [False] * nr
-        is_total += [True] * nr
         kept += [True] * nr
-
+        unpub += [False] * nr
     equations: list[tuple[list[int], list[float]]] = []
     for total, parts in sums.items():
         bad = [p for p in parts if p not in col_of]
@@ -389,87 +431,181 @@ def _suppress_wide(frame, count_cols, sums, row_sums, threshold, locked, keep=()
         for col in count_cols:
             members = [cell(pos[r], col) for r in part_rows] + [cell(pos[total_row], col)]
             equations.append((members, [1.0] * len(part_rows) + [-1.0]))
-            is_total[cell(pos[total_row], col)] = True
-
-    vals = np.array(cells, dtype="float64")
+    vals = np.array(vals, dtype="float64")
     # An equation with a blank member is not published; it constrains nothing.
     equations = [(m, c) for m, c in equations if not np.isnan(vals[m]).any()]
-    primary = np.array(can_hide) & (vals >= lo) & (vals <= hi)
-    hidden = _protect(vals, np.array(can_hide), np.array(is_total), np.array(kept), equations,
-                      primary)
-    shape = (nr, nc)
-    as_frame = lambda a: pd.DataFrame(a[: nr * nc].reshape(shape), index=frame.index,  # noqa: E731
-                                      columns=count_cols)
-    return as_frame(hidden), as_frame(primary)
+    unpub = np.array(unpub) & ~np.isnan(vals)
+    can_hide = np.array(can_hide) & ~unpub
+    return _Cells(vals, can_hide, np.array(kept), can_hide.copy(), unpub, equations, nr, nc)
 
 
-def _pick(members, vals, hidden, can_hide, is_total, kept):
-    """The cell to hide next in a line: smallest non-zero shown count, then a zero;
-    a kept column only when nothing else is left."""
-    cands = [m for m in members if can_hide[m] and not hidden[m]]
-    if not cands:
-        return None
-    return min(cands, key=lambda m: (kept[m], vals[m] == 0, vals[m], is_total[m], m))
+def _suppress_wide(frame, count_cols, sums, row_sums, small, locked, keep=(), unpublished=(),
+                   shares=None, interval=None, bands=None):
+    """Primary cells, then the cheapest secondary cells that protect them; boolean frames back,
+    and the bands ``{(row position, share column): cut}`` chosen for shares."""
+    prm = _settings()
+    interval = interval or prm.interval
+    bands = tuple(prm.bands if bands is None else bands)
+    cells = _flatten(frame, count_cols, sums, row_sums, small, locked, keep, unpublished)
+    lo, hi = small
+    primary = cells.can_hide & (cells.vals >= lo) & (cells.vals <= hi)
+    hidden = primary | cells.unpublished
+    inequalities: list = []
+    for comp in _components(cells):
+        if not primary[comp].any():
+            continue
+        hidden = _search(cells, comp, hidden, small, interval)
+    chosen = _choose_bands(frame, count_cols, cells, hidden, inequalities, shares or {}, bands,
+                           small, interval)
+    problem = _problem(cells, hidden, None, inequalities)
+    problem.small, problem.interval = tuple(small), interval
+    if pr.audit(problem, small, interval, first_only=True):  # the search guarantees this; kept as a last line of defence
+        raise DisclosureError(f"{len(failures)} small count(s) cannot be protected")
+    shape = (cells.nr, cells.nc)
+    n = cells.nr * cells.nc
+
+    def as_frame(a):
+        return pd.DataFrame(a[:n].reshape(shape), index=frame.index, columns=count_cols)
+
+    return as_frame(hidden & ~cells.unpublished), as_frame(primary), chosen, problem
 
 
-def _protect(vals, can_hide, is_total, kept, equations, primary) -> np.ndarray:
-    hidden = primary.copy()
+def _problem(cells: _Cells, hidden, comp, inequalities=()) -> pr.Problem:
+    unknown = hidden.copy()
+    eqs = cells.equations
+    if comp is not None:
+        inside = np.zeros(len(hidden), bool)
+        inside[comp] = True
+        unknown &= inside
+        eqs = [e for e in eqs if inside[e[0]].any()]
+    return pr.Problem(cells.vals, unknown, list(eqs), cells.sensitive, list(inequalities))
+
+
+def _components(cells: _Cells) -> list[list[int]]:
+    """Groups of cells that a reader's equations tie together through cells that may be hidden."""
+    parent = list(range(len(cells.vals)))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    free = cells.can_hide | cells.unpublished
+    for members, _ in cells.equations:
+        linked = [m for m in members if free[m]]
+        for m in linked[1:]:
+            parent[find(m)] = find(linked[0])
+    groups: dict[int, list[int]] = {}
+    for c in np.flatnonzero(free):
+        groups.setdefault(find(int(c)), []).append(int(c))
+    return list(groups.values())
+
+
+def _cost(cells: _Cells, extra, small) -> tuple:
+    """Lexicographic cost of hiding ``extra``: not-small cells, kept cells, cells, their total."""
+    v = cells.vals[list(extra)]
+    lo, hi = small
+    return (int(((v < lo) | (v > hi)).sum()), int(cells.kept[list(extra)].sum()), len(extra),
+            float(v.sum()))
+
+
+EXACT_SEARCH_MAX = 12  # candidates in a group up to which every subset is tried
+
+
+def _search(cells: _Cells, comp, hidden, small, interval) -> np.ndarray:
+    """The cheapest set of further cells of ``comp`` to hide so that every small count in it
+    (and every small sum of hidden cells in a line) reaches the protection interval."""
+    cands = [c for c in comp if cells.can_hide[c] and not hidden[c]]
+
+    def passes(extra) -> bool:
+        h = hidden.copy()
+        h[list(extra)] = True
+        return not pr.audit(_problem(cells, h, comp), small, interval, first_only=True)
+
+    if len(cands) <= EXACT_SEARCH_MAX:
+        subsets = [s for k in range(len(cands) + 1) for s in itertools.combinations(cands, k)]
+        for extra in sorted(subsets, key=lambda s: _cost(cells, s, small)):
+            if passes(extra):
+                out = hidden.copy()
+                out[list(extra)] = True
+                return out
+        raise DisclosureError("a small count cannot be protected: no set of further cells that "
+                              "may be hidden gives it a wide enough range")
+    return _greedy(cells, comp, hidden, cands, small, interval, passes)
+
+
+def _greedy(cells, comp, hidden, cands, small, interval, passes) -> np.ndarray:
+    """For a large group: add the cheapest cell in a failing line until all pass, then drop
+    any added cell that is not needed, dearest first."""
+    extra: list[int] = []
     while True:
-        changed = True
-        while changed:  # the standard rule, to a fixed point over every line
-            changed = False
-            for members, _ in equations:
-                if hidden[members].sum() == 1:
-                    m = _pick(members, vals, hidden, can_hide, is_total, kept)
-                    if m is None:
-                        raise DisclosureError("a hidden count is the only unknown in a line "
-                                              "whose other cells cannot be hidden")
-                    hidden[m] = True
-                    changed = True
-        pinned = _pinned(vals, hidden, equations)
-        if not pinned:
-            return hidden
-        target = pinned[0]
-        for members, _ in equations:
-            if target in members:
-                m = _pick(members, vals, hidden, can_hide, is_total, kept)
-                if m is not None:
-                    hidden[m] = True
-                    break
-        else:
-            raise DisclosureError("a hidden count can be worked out from the totals and no "
-                                  "further cell can be hidden to stop it")
-
-
-def _pinned(vals, hidden, equations) -> list[int]:
-    """Hidden cells whose value follows from the shown cells and the equations."""
-    h = np.flatnonzero(hidden)
-    if not len(h) or not equations:
-        return []
-    col = {c: k for k, c in enumerate(h)}
-    A = np.zeros((len(equations), len(h)))
-    b = np.zeros(len(equations))
-    for e, (members, coefs) in enumerate(equations):
-        for m, c in zip(members, coefs):
-            if m in col:
-                A[e, col[m]] += c
-            else:
-                b[e] -= c * vals[m]
-    if (vals[h] > 0).all():
-        # Every hidden value is positive, so non-negativity cannot bind near the true
-        # values: a cell is pinned exactly when the null space of A leaves it fixed.
-        _, s, vt = np.linalg.svd(A)
-        rank = int((s > _TOL * max(1.0, s.max(initial=0))).sum())
-        null = vt[rank:]
-        free = np.abs(null).max(axis=0, initial=0) > 1e-9 if len(null) else np.zeros(len(h), bool)
-        return [int(c) for c, f in zip(h, free) if not f]
-    from scipy.optimize import linprog  # a hidden 0: bounds can bind, solve the programme
-    out = []
-    for k, c in enumerate(h):
-        obj = np.zeros(len(h))
-        obj[k] = 1.0
-        lo = linprog(obj, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
-        hi = linprog(-obj, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
-        if lo.status == 0 and hi.status == 0 and (-hi.fun - lo.fun) <= _TOL:
-            out.append(int(c))
+        h = hidden.copy()
+        h[extra] = True
+        fails = pr.audit(_problem(cells, h, comp), small, interval, first_only=True)
+        if not fails:
+            break
+        hidden_now = {int(c) for c in np.flatnonzero(h)} & set(comp)
+        near = {m for members, _ in cells.equations if hidden_now & set(members) for m in members}
+        pool = [c for c in cands if c not in extra and c in near] or \
+               [c for c in cands if c not in extra]
+        if not pool:
+            raise DisclosureError("a small count cannot be protected: nothing left to hide")
+        extra.append(min(pool, key=lambda c: _cost(cells, (c,), small)))
+    for c in sorted(extra, key=lambda c: _cost(cells, (c,), small), reverse=True):
+        trial = [e for e in extra if e != c]
+        if passes(trial):
+            extra = trial
+    out = hidden.copy()
+    out[extra] = True
     return out
+
+
+def _choose_bands(frame, count_cols, cells, hidden, inequalities, shares, bands, small, interval):
+    """Publish a hidden share as "X% or more" where its denominator is shown and the band still
+    leaves every small count protected; the highest such cut not above the true share."""
+    col_of = {c: j for j, c in enumerate(count_cols)}
+    chosen = {}
+    for share, (num, den) in shares.items():
+        for i in range(cells.nr):
+            k, n = i * cells.nc + col_of[num], i * cells.nc + col_of[den]
+            if not hidden[k] or hidden[n] or not cells.vals[n]:
+                continue
+            true_pct = 100 * cells.vals[k] / cells.vals[n]
+            for cut in sorted(bands, reverse=True):
+                if true_pct < cut:
+                    continue
+                trial = inequalities + [([k, n], [100.0, -float(cut)])]
+                if not pr.audit(_problem(cells, hidden, None, trial), small, interval,
+                                first_only=True):
+                    inequalities.append(trial[-1])
+                    chosen[(i, share)] = cut
+                    break
+    return chosen
+
+
+def method_variables() -> dict[str, str]:
+    """The parameters the method annex quotes (``report/partials/common/disclosure-method.md``)."""
+    prm = _settings()
+    cuts = sorted(prm.bands, reverse=True)
+    names = [f"{c}%" for c in cuts]
+    listed = "none" if not names else names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return {"small_low": str(prm.small[0]), "small_high": str(prm.small[1]),
+            "at_most": str(prm.interval.low), "at_least": str(prm.interval.high),
+            "bands": listed, "band_example": band_text(cuts[0]) if cuts else "none"}
+
+
+@dataclass(frozen=True)
+class _Settings:
+    small: tuple[int, int]
+    interval: pr.Interval
+    bands: tuple[int, ...]
+
+
+def _settings() -> _Settings:
+    """The ``disclosure:`` parameters of ``params.yaml``."""
+    from pipeline.params import params
+
+    d = params().disclosure
+    return _Settings(tuple(d.small_counts), pr.Interval(d.protection.at_most, d.protection.at_least),
+                     tuple(d.share_bands_pct))

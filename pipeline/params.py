@@ -96,6 +96,39 @@ class Rating(_Frozen):
         return "green" if value <= self.green else "amber" if value <= self.amber else "red"
 
 
+class Protection(_Frozen):
+    """The protection interval: a hidden small count's feasible range must reach from at most
+    ``at_most`` to at least ``at_least`` (docs/disclosure.md)."""
+
+    at_most: int = Field(0, ge=0)
+    at_least: int = Field(10, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.at_least <= self.at_most:
+            raise ValueError("at_least must be above at_most")
+        return self
+
+
+class DisclosureParams(_Frozen):
+    """Disclosure control of public outputs (pipeline/disclosure.py)."""
+
+    small_counts: tuple[int, int] = (1, 5)
+    protection: Protection = Protection()
+    share_bands_pct: tuple[int, ...] = (95, 90, 85, 80)
+
+    @model_validator(mode="after")
+    def _valid(self):
+        lo, hi = self.small_counts
+        if not 1 <= lo <= hi:
+            raise ValueError("small_counts must be [low, high] with 1 <= low <= high")
+        if self.protection.at_least <= hi:
+            raise ValueError("protection.at_least must be above the largest small count")
+        if any(not 0 < b < 100 for b in self.share_bands_pct):
+            raise ValueError("share_bands_pct must lie strictly between 0 and 100")
+        return self
+
+
 class Params(_Frozen):
     reviews: tuple[str, ...]
     intervals: Intervals
@@ -106,6 +139,7 @@ class Params(_Frozen):
     sample: SampleParams
     limits: LimitsParams = LimitsParams()
     ratings: dict[str, Rating]
+    disclosure: DisclosureParams = DisclosureParams()
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:

@@ -36,8 +36,10 @@ so the build log does not become the leak).
 """
 from __future__ import annotations
 
+import json
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -46,6 +48,7 @@ from typing import Iterable
 import pandas as pd
 
 from pipeline.contract import contract
+from pipeline.disclosure import SuppressedTable
 
 FREE_TEXT_MIN_WORDS = 3
 FREE_TEXT_MIN_CHARS = 20
@@ -308,3 +311,80 @@ def assert_publishable(paths: Iterable[Path], forbidden: Forbidden) -> None:
 def check_review(review_id: str, paths: Iterable[Path]) -> None:
     """The build's check for a public review: the raw data's forbidden values against its rendered files."""
     assert_publishable(paths, forbidden_for_review(review_id))
+
+
+# --------------------------------------------------------------------------- disclosure control
+
+
+def check_protection(tables: Mapping[str, SuppressedTable]) -> None:
+    """Fail unless every small count of every table, and every small sum of hidden cells in a
+    line, has a feasible range that covers the protection interval (:mod:`pipeline.protection`).
+
+    Each table carries the constraints a reader knows about it (its equations, and the
+    bands its shares are printed as); the audit solves them again on the finished table.
+    """
+    bad = []
+    for name, table in tables.items():
+        if not table.is_suppressed:
+            continue
+        if table.problem is None and table.any_hidden:
+            bad.append(f"{name}: hidden cells with no record of the constraints around them")
+            continue
+        if table.problem is not None:
+            failures = table.problem.failures()
+            if failures:
+                bad.append(f"{name}: {len(failures)} small count(s) or sum(s) narrower than the "
+                           f"protection interval")
+    if bad:
+        lines = "\n".join(f"  - {b}" for b in bad)
+        raise PublicationError("publication check failed: disclosure control does not protect every "
+                               f"small count; nothing was moved into report/_output:\n{lines}")
+
+
+def suppressed_tables(holder) -> dict[str, SuppressedTable]:
+    """The :class:`SuppressedTable` attributes of an object (e.g. a Board paper's protected tables), by name."""
+    return {name: value for name, value in vars(holder).items() if isinstance(value, SuppressedTable)}
+
+
+def disclosure_record(review_id: str, tables: Mapping[str, SuppressedTable]) -> dict:
+    """How many cells were hidden and why, over the whole output, for the provenance record.
+
+    Totals only: which cell was hidden for being small is never said, since that would
+    tell a reader that the cell holds 1 to 5.
+    """
+    small = interval = None
+    hidden = primary = not_small = banded = 0
+    for table in tables.values():
+        if not table.is_suppressed:
+            continue
+        if table.problem is not None:
+            small, interval = table.problem.small, table.problem.interval
+        lo, hi = small or (1, 5)
+        for col in table.count_cols:
+            mask = table.mask[col].to_numpy(dtype=bool)
+            values = pd.to_numeric(table.frame[col]).to_numpy(dtype="float64")[mask]
+            hidden += int(mask.sum())
+            primary += int(table.primary[col].to_numpy(dtype=bool).sum())
+            not_small += int(((values < lo) | (values > hi)).sum())
+        banded += len(table.bands)
+    return {
+        "review_id": review_id,
+        "method": "docs/disclosure.md",
+        "small_counts": list(small or (1, 5)),
+        "protection_interval": ({"at_most": interval.low, "at_least": interval.high} if interval else None),
+        "tables": len(tables),
+        "hidden_counts": hidden,
+        "hidden_why": {"a count in the small range (primary)": primary,
+                       "needed so that a small count, or a small sum of hidden cells, in its line "
+                       "reaches the protection interval (secondary)": hidden - primary},
+        "hidden_not_small": not_small,
+        "shares_published_as_a_band": banded,
+        "protection_check": "passed",
+    }
+
+
+def write_disclosure_record(folder: Path, review_id: str, tables: Mapping[str, SuppressedTable]) -> Path:
+    """Write ``disclosure.json`` into ``folder`` (the staging folder, so it is published with the papers)."""
+    path = Path(folder) / "disclosure.json"
+    path.write_text(json.dumps(disclosure_record(review_id, tables), indent=2) + "\n", encoding="utf-8")
+    return path

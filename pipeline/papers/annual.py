@@ -39,8 +39,8 @@ def _share_cell(table: dc.SuppressedTable, rid, pct_col="compliance_pct", n_col=
     if rid not in table.frame.index:
         return "not audited"
     p = table.text(rid, pct_col, lambda x: pct(x))
-    if p == dc.SUPPRESSED:
-        share = dc.SUPPRESSED
+    if table.mask.at[rid, pct_col]:  # hidden, or published only as a band: no interval
+        share = p
     else:
         share = f"{p} ({table.text(rid, 'ci_low_pct', whole)} to {table.text(rid, 'ci_high_pct', whole)})"
     return f"{share}, n {table.text(rid, n_col, num)}"
@@ -76,6 +76,7 @@ def review_variables(years: list[Year], engine: str) -> dict:
                    "years": name_list(labels), "first_year": labels[0], "years_n": num(len(years)),
                    "previous_year": labels[-2] if len(years) > 1 else "none"},
         "note": {"convention": dc.CONVENTION_NOTE if public else "", "audience": "public" if public else "board"},
+        "disclosure": dc.method_variables(),
     }
 
 
@@ -369,7 +370,8 @@ def _section_method(years, public: bool) -> dict:
             "method_words": Prose("annual/method.md"),
             "method_changes": Prose("annual/method-changes-three.md" if len(years) > 2
                                     else "annual/method-changes-two.md"),
-            "method_small": prose("annual/method-small-numbers.md", public)}
+            "method_small": prose("annual/method-small-numbers.md", public),
+            "method_disclosure": prose("common/disclosure-method.md", public)}
 
 
 def words_folder(review_id: str, has_previous: bool = True) -> Path:

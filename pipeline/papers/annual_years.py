@@ -124,7 +124,8 @@ def compliance_table(year: Year) -> dc.SuppressedTable | None:
         year.audience, frame, ["yes_n", "no_n", "not_evidenced_n", "answered_n", "not_answered_n"],
         sums={"answered_n": ["yes_n", "no_n", "not_evidenced_n"], "cases_n": ["answered_n", "not_answered_n"]},
         derived={c: ["yes_n", "answered_n"] for c in ("compliance_pct", "ci_low_pct", "ci_high_pct")},
-        keep=["yes_n", "answered_n"])
+        keep=["yes_n", "answered_n"], unpublished=["not_answered_n"],
+        shares={"compliance_pct": ("yes_n", "answered_n")})
 
 
 def timescale_table(year: Year) -> dc.SuppressedTable | None:
@@ -141,7 +142,8 @@ def timescale_table(year: Year) -> dc.SuppressedTable | None:
         sums["cases_n"] = ["due_n", "not_yet_due_n"]
     return dc.apply_if_public(
         year.audience, frame, ["met_n", "not_met_n", "due_n", "not_yet_due_n"], sums=sums,
-        derived={c: ["met_n", "due_n"] for c in ("met_pct", "ci_low_pct", "ci_high_pct")}, keep=["met_n", "due_n"])
+        derived={c: ["met_n", "due_n"] for c in ("met_pct", "ci_low_pct", "ci_high_pct")}, keep=["met_n", "due_n"],
+        shares={"met_pct": ("met_n", "due_n")})
 
 
 def grade_table(year: Year) -> dc.SuppressedTable | None:
@@ -170,7 +172,7 @@ def grade_table(year: Year) -> dc.SuppressedTable | None:
         year.audience, frame, ["good_n", "below_n", "graded_n", "blank_n"],
         sums={"graded_n": ["good_n", "below_n"], "cases_n": ["graded_n", "blank_n"]},
         derived={c: ["good_n", "graded_n"] for c in ("good_pct", "ci_low_pct", "ci_high_pct")},
-        keep=["good_n", "graded_n"])
+        keep=["good_n", "graded_n"], unpublished=["blank_n"], shares={"good_pct": ("good_n", "graded_n")})
 
 
 def context_table(years: list[Year]) -> dc.SuppressedTable:
@@ -245,3 +247,14 @@ def compare(years: list[Year], tables: list[dc.SuppressedTable], k_col: str, n_c
         rows.append((rid, d, lo, hi, direction))
     return pd.DataFrame(rows, columns=["id", "diff_pts", "diff_low_pts", "diff_high_pts", "direction"]).set_index("id")
 
+
+def disclosure_tables(years: list[Year]) -> dict[str, dc.SuppressedTable]:
+    """Every disclosure-controlled table the report prints, by name, for the protection check and record."""
+    out = {}
+    for y in years:
+        for name, make in (("compliance", compliance_table), ("timescales", timescale_table), ("grades", grade_table)):
+            table = make(y)
+            if table is not None:
+                out[f"{y.label} {name}"] = table
+    out["context"] = context_table(years)
+    return out

@@ -322,6 +322,7 @@ def build_sections(review, results: Results, cfg: dict, engine: str, workspace: 
     v.update(board_annex.method_variables(review, prot))
     v["prov"] = annexes.provenance_variables(engine)
     v["note"] = {"convention": dc.CONVENTION_NOTE if prot.public else ""}
+    v["disclosure"] = dc.method_variables()
     stood = across.read_previous(review) if across.previous_reviews(review.meta) else []
     if stood:
         v.update(across.across_variables(review, results, stood))

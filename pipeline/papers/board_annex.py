@@ -75,6 +75,7 @@ def section_method(v: dict, prot: Protected) -> dict:
             "method_sample": prose("board/method-sample.md", "ca" in v),
             "method_design": prose("board/method-design.md", "design" in v),
             "method_small": prose("board/method-small-numbers.md", prot.public),
+            "method_disclosure": prose("common/disclosure-method.md", prot.public),
             "method_ratings_words": Prose("board/method-ratings.md"),
             "method_ratings": md_table(thresholds, ["l", "l", "r", "r"]),
             "method_spc_words": Prose("board/method-spc.md"),

@@ -34,7 +34,8 @@ import yaml
 from pipeline import disclosure as dc
 from pipeline import publication, render
 from pipeline.papers import annual, board
-from pipeline.papers.annual_years import load_series
+from pipeline.papers.annual_years import disclosure_tables, load_series
+from pipeline.papers.protect import protect
 from pipeline.papers.errors import ReportError
 from pipeline.papers.results import read_results, report_config
 from pipeline.papers.tables import Prose
@@ -61,6 +62,7 @@ class Paper:
     documents: tuple[Document, ...]
     words: Path
     contents: Callable[[Path], tuple[dict[str, str], dict]]  # workspace -> (sections, variables)
+    protected: Callable[[], dict[str, dc.SuppressedTable]]  # the disclosure-controlled tables it prints
 
 
 def _phase_paper(review, engine: str) -> Paper:
@@ -68,14 +70,16 @@ def _phase_paper(review, engine: str) -> Paper:
     cfg, words = report_config(review.review_id)
     return Paper((Document("board-paper.qmd", "board-paper", ("html", "pdf", "docx")),
                   Document("board-slides.qmd", "board-slides", ("pptx",))),
-                 words, lambda workspace: board.build_sections(review, results, cfg, engine, workspace))
+                 words, lambda workspace: board.build_sections(review, results, cfg, engine, workspace),
+                 lambda: publication.suppressed_tables(protect(review, results)))
 
 
 def _annual_paper(review, engine: str) -> Paper:
     years = load_series(review)
     return Paper((Document("annual-audit-report.qmd", "annual-audit-report", ("html", "pdf", "docx")),),
                  annual.words_folder(review.review_id, has_previous=len(years) > 1),
-                 lambda workspace: annual.build_sections(review, years, workspace, engine))
+                 lambda workspace: annual.build_sections(review, years, workspace, engine),
+                 lambda: disclosure_tables(years))
 
 
 PAPER_KINDS: dict[str, Callable[..., Paper]] = {"phase": _phase_paper, "annual": _annual_paper}
@@ -140,11 +144,16 @@ def remove_leftover_staging(review_id: str) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def _check(review, files: list[Path]) -> None:
+def _check(review, paper: Paper, staging: Path, files: list[Path]) -> None:
+    """For a public review: no personal value in any file, every small count protected against what the
+    published figures let a reader derive, and the record of what was hidden written into the staging folder."""
     if not dc.AUDIENCE_SUPPRESSED[review.meta.get("audience") or "board"]:
         return
     try:
         publication.check_review(review.review_id, files)
+        tables = paper.protected()
+        publication.check_protection(tables)
+        publication.write_disclosure_record(staging, review.review_id, tables)
     except publication.PublicationError as exc:
         raise ReportError(str(exc)) from None
 
@@ -162,11 +171,10 @@ def build_papers(review_id: str) -> list[Path]:
             render.render_document(workspace / doc.source, v, staging, doc.basename, list(doc.formats),
                                    synthetic=review.synthetic, title=str(review.meta["title"]),
                                    resource_dir=workspace)
-        files = sorted(staging.iterdir())
-        _check(review, files)
+        _check(review, paper, staging, sorted(staging.iterdir()))
         final.mkdir(parents=True, exist_ok=True)
         written = []
-        for path in files:
+        for path in sorted(staging.iterdir()):
             os.replace(path, final / path.name)
             written.append(final / path.name)
         return written

@@ -74,11 +74,17 @@ def _criterion_counts(review_id: str) -> pd.DataFrame:
 
 
 def _share_hidden(counts: pd.DataFrame) -> pd.Series:
-    """The convention, stated independently: a compliance share is hidden when its numerator or its
-    denominator is 1 to 5, or when the cases not judged are 1 to 5 (they are the audit sample less
-    the denominator, so the denominator must then be hidden too)."""
+    """Shares that must be hidden whatever else is chosen: numerator or denominator 1 to 5. (Which
+    other shares disclosure control withholds is a search; tests/security/test_intruder.py attacks it.)"""
     small = lambda s: s.between(1, 5)  # noqa: E731
-    return small(counts["yes"]) | small(counts["judged"]) | small(counts["not_judged"])
+    return small(counts["yes"]) | small(counts["judged"])
+
+
+def _withheld(built, year: str) -> set:
+    """Criteria whose share for ``year`` the report withholds (c) or prints only as a band."""
+    table = next(t for t in built["html"].tables if t and t[0][:1] == ["Criterion"] and year in t[0])
+    col = table[0].index(year)
+    return {row[0] for row in table[1:] if row[col].startswith("c") or "or more" in row[col]}
 
 
 def _z(k1, n1, k2, n2) -> float:
@@ -91,7 +97,7 @@ def _z(k1, n1, k2, n2) -> float:
 
 def test_three_formats_are_written(built):
     assert sorted(p.name for p in built["out"].iterdir()) == [
-        "annual-audit-report.docx", "annual-audit-report.html", "annual-audit-report.pdf"]
+        "annual-audit-report.docx", "annual-audit-report.html", "annual-audit-report.pdf", "disclosure.json"]
 
 
 def test_no_case_id_auditor_comment_or_team_name_in_any_format(built):
@@ -123,8 +129,15 @@ def test_suppressed_counts_appear_as_c_and_no_small_count_is_shown(built):
         # secondary suppression: never exactly one hidden cell in a line that adds up
         line = [cells[n] for n in ("Yes", "No", "Not evidenced", "Judged")]
         assert line.count("c") != 1, cid
-        assert (cells["Compliance"] == "c") == bool(_share_hidden(counts).loc[cid]), cid
-        if cells["Compliance"] != "c":
+        if _share_hidden(counts).loc[cid]:
+            assert cells["Compliance"] == "c", cid
+        withheld = cells["Yes"] == "c" or cells["Judged"] == "c"
+        band = re.fullmatch(r"(\d+)% or more", cells["Compliance"])
+        if band:  # a band is printed only where the count is withheld, and it is true
+            assert withheld and 100 * row["yes"] / row["judged"] >= int(band.group(1)), cid
+        elif withheld:
+            assert cells["Compliance"] == "c", cid
+        else:
             assert cells["Compliance"] == f"{100 * row['yes'] / row['judged']:.0f}%", cid
 
 
@@ -148,7 +161,9 @@ def _statement(text: str, this: str, since: str) -> tuple[set, set, set]:
 
 def test_trend_statement_names_the_improving_and_worsening_criteria(built):
     first, this = _criterion_counts(FIRST), _criterion_counts(THIS)
-    hidden = _share_hidden(first) | _share_hidden(this)
+    withheld = _withheld(built, "2009-10") | _withheld(built, "2011-12")
+    hidden = pd.Series({c: c in withheld for c in this.index})
+    assert (_share_hidden(first) | _share_hidden(this))[lambda s: s].index.isin(list(withheld)).all()
     z = pd.Series({c: _z(first.at[c, "yes"], first.at[c, "judged"], this.at[c, "yes"], this.at[c, "judged"])
                    for c in this.index})
     clearly_up = set(z[(z > 2.6) & ~hidden].index)
@@ -185,7 +200,7 @@ def test_chart_alt_text_states_no_hidden_number(built):
     for cid in counts[-1].index:
         entry = re.search(rf"{cid}: ([^;.]*(?:\.\d)?[^;.]*)", alt).group(1).split(", ")
         for i, c in enumerate(counts):
-            if cid in c.index and _share_hidden(c).loc[cid]:
+            if cid in c.index and cid in _withheld(built, ("2009-10", "2010-11", "2011-12")[i]):
                 assert entry[i] == "c", (cid, years[i])
             elif cid in c.index:
                 assert entry[i] == f"{100 * c.at[cid, 'yes'] / c.at[cid, 'judged']:.0f}%", (cid, years[i])
