@@ -8,9 +8,10 @@ from pipeline.issues import ValidationFailed, summarise, write_issues
 from pipeline.paths import PROJ_ROOT, processed_dir, raw_dir
 
 ISSUES_FILE = "validation__issues.csv"
+ISSUES_XLSX = "validation__issues.xlsx"  # written beside the CSV by issues.write_issues
 
 
-def clear_outputs(review_id: str, keep: tuple[str, ...] = (ISSUES_FILE, "sample", "forms")) -> None:
+def clear_outputs(review_id: str, keep: tuple[str, ...] = (ISSUES_FILE, ISSUES_XLSX, "sample", "forms")) -> None:
     """Remove a review's processed outputs except the issue report.
 
     Called when a review has errors, so that nothing half-built or stale is left
@@ -125,7 +126,7 @@ def build(review_id: str, jobs: int = 2, render: bool = True) -> int:
         for stage in later:
             print(f"  ran {run_notebook(stage, review_id).relative_to(PROJ_ROOT)}")
     except NotebookFailed as exc:
-        clear_outputs(review_id, keep=(ISSUES_FILE, "notebooks", "sample", "forms"))
+        clear_outputs(review_id, keep=(ISSUES_FILE, ISSUES_XLSX, "notebooks", "sample", "forms"))
         print(f"ERROR: {exc}")
         return 1
     print(f"processed data: {processed_dir(review_id).relative_to(PROJ_ROOT)}/")

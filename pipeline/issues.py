@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.issue_sheet import write_issues_xlsx, xlsx_path
+
 ISSUE_COLUMNS = ["severity", "table", "file", "sheet", "row", "column", "value", "rule", "message"]
 ERROR = "error"
 QUERY = "query"
@@ -69,11 +71,13 @@ def issues_frame(issues: list[Issue]) -> pd.DataFrame:
 
 
 def write_issues(issues: list[Issue], path: Path) -> None:
-    """Write the issue report (CSV, UTF-8, LF line ends) atomically."""
+    """Write the issue report (CSV, UTF-8, LF line ends) atomically, and the same as .xlsx beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    issues_frame(issues).to_csv(tmp, index=False, lineterminator="\n")
+    frame = issues_frame(issues)
+    frame.to_csv(tmp, index=False, lineterminator="\n")
     tmp.replace(path)
+    write_issues_xlsx(frame, xlsx_path(path))
 
 
 def summarise(issues: list[Issue], review_id: str) -> str:
