@@ -186,6 +186,8 @@ def _setup_sample(p):
     p.add_argument("--margin", type=float, default=None,
                    help="95%% margin of error in percentage points (default: params.yaml sample.margin_pct)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: params.yaml sample.seed)")
+    p.add_argument("--force", action="store_true",
+                   help="draw again over an existing sample (the earlier one is kept in sample/previous/)")
 
 
 def _sample(args) -> int:
@@ -209,6 +211,13 @@ def _sample(args) -> int:
     except ValueError as exc:
         print(f"ERROR: {exc}")
         return 1
+    try:
+        kept = sample.keep_previous(sample.sample_dir(args.review_id), args.force)
+    except sample.SampleExists as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    if kept is not None:
+        print(f"earlier sample kept in {kept.relative_to(PROJ_ROOT) if kept.is_relative_to(PROJ_ROOT) else kept}")
     paths = sample.write_sample(sp, sample.sample_dir(args.review_id), review_id=args.review_id,
                                 census_date=review.meta.get("census_date"))
     print(sample.summary(sp, args.review_id))
