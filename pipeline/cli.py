@@ -275,3 +275,28 @@ def _forms(args) -> int:
 
 COMMANDS["sample"] = (_setup_sample, _sample)
 COMMANDS["forms"] = (_setup_forms, _forms)
+
+
+def _setup_returns(p):
+    """track the case-audit returns against the sample: a workbook for the audit lead (holds case ids)"""
+    p.add_argument("review_id", help="the review folder under data/raw/")
+
+
+def _returns(args) -> int:
+    from pipeline import returns
+
+    try:
+        tracker, path, unread = returns.run(args.review_id, raw_dir(args.review_id))
+    except LookupError as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    print(f"returns {args.review_id}:")
+    print("\n".join(returns.summary_lines(tracker)))
+    for issue in unread:
+        print(f"  note: {issue.where()}: {issue.message} (its rows are not counted)")
+    print(f"tracker (case ids: for the audit lead only, never for a report): "
+          f"{path.relative_to(PROJ_ROOT) if path.is_relative_to(PROJ_ROOT) else path}")
+    return 0
+
+
+COMMANDS["returns"] = (_setup_returns, _returns)
