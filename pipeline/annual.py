@@ -839,6 +839,11 @@ def build_papers(review_id: str) -> list[Path]:
     try:
         render.render_document(workspace / SOURCE, v, staging, BASENAME, FORMATS, synthetic=review.synthetic,
                                title=v["review"]["title"], resource_dir=workspace)
+        from pipeline.papers import workbook  # the report's tables as an official-statistics workbook (issue 15)
+        workbook.write_workbook(staging / workbook.ANNUAL_FILE, "annual", {
+            "compliance": compliance_table(years[-1]), "timescales": timescale_table(years[-1]),
+            "grades": grade_table(years[-1]), "context": context_table(years)}, title=v["review"]["title"],
+            authority=v["review"]["authority"], synthetic=review.synthetic, year=years[-1].label)
         files = sorted(staging.iterdir())
         if dc.AUDIENCE_SUPPRESSED[review.meta["audience"]]:
             try:

@@ -1419,6 +1419,10 @@ def build_papers(review_id: str) -> list[Path]:
         common = dict(synthetic=review.synthetic, title=title, resource_dir=workspace)
         render.render_document(workspace / "board-paper.qmd", v, staging, "board-paper", ["html", "pdf", "docx"], **common)
         render.render_document(workspace / "board-slides.qmd", v, staging, "board-slides", ["pptx"], **common)
+        from pipeline.papers import workbook  # the paper's tables as an official-statistics workbook (issue 15)
+        prot = protect(review, results)
+        workbook.write_workbook(staging / workbook.BOARD_FILE, "board", {k: getattr(prot, k) for k in workbook.BOARD_TABLES},
+                                title=title, authority=review.meta["authority"], synthetic=review.synthetic)
         if review.meta.get("audience") == "public":
             from pipeline import publication
 
