@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from pipeline.paths import REPORT_DIR
-from pipeline.xlsx import document_time, make_reproducible
+from pipeline.xlsx import make_reproducible
 
 WORDS = REPORT_DIR / "workbooks" / "tables.yml"
 ANNUAL_FILE = "annual-audit-tables.xlsx"
