@@ -171,17 +171,19 @@ def _set_run_props(rpr, size: int | None, bold: bool | None, colour: str | None)
 
 
 def make_pptx(path: Path) -> Path:
-    """Pandoc's reference slides with Arial throughout, dark blue bold titles, dark grey body text."""
+    """Pandoc's reference slides with Arial throughout, dark blue bold 28 pt titles, dark grey body text."""
     pandoc_default("reference.pptx", path)
     prs = Presentation(str(path))
     styles = prs.slide_master.element.find(pqn("p:txStyles"))
     title = styles.find(pqn("p:titleStyle")).find(pqn("a:lvl1pPr")).find(pqn("a:defRPr"))
-    _set_run_props(title, 32, True, "1D3557")
+    _set_run_props(title, 28, True, "1D3557")
     for kind in ("p:bodyStyle", "p:otherStyle"):
-        for level in styles.find(pqn(kind)):
+        for depth, level in enumerate(styles.find(pqn(kind))):
             rpr = level.find(pqn("a:defRPr"))
-            if rpr is not None:
-                _set_run_props(rpr, None, None, "222222" if kind == "p:bodyStyle" else None)
+            if rpr is not None and kind == "p:bodyStyle":  # 20, 18 then 16 pt: a slide's words fit its box
+                _set_run_props(rpr, max(20 - 2 * depth, 16), None, "222222")
+            elif rpr is not None:
+                _set_run_props(rpr, None, None, None)
     # the theme's fonts too, so that text set to "+mj-lt"/"+mn-lt" (theme major/minor) is Arial
     theme = prs.slide_master.part.part_related_by(
         "http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme")
