@@ -967,9 +967,10 @@ def section_glossary() -> str:
     return md_table(pd.DataFrame(sorted(terms.items()), columns=["Abbreviation", "Meaning"]))
 
 
-RENDER_ROOTS = ("report", "render", "annual", "disclosure", "publication")
+RENDER_ROOTS = ("report", "render", "annual", "disclosure", "publication", "papers.workbook")
 REPORT_SOURCES = ("report/_quarto.yml", "report/board-paper.qmd", "report/board-slides.qmd",
-                  "report/annual-audit-report.qmd", "report/templates", "report/config", "report/reviews")
+                  "report/annual-audit-report.qmd", "report/templates", "report/config", "report/reviews",
+                  "report/workbooks")
 
 
 def render_code_files() -> list[Path]:
