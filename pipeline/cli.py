@@ -85,14 +85,14 @@ def run_validate(review_id: str, folder: Path | None = None, quiet: bool = False
         review = load_review(review_id, folder)
     except ValidationFailed as exc:
         write_issues(exc.issues, report)
-        manifest.record(review_id, [report])
+        manifest.record(review_id, [report, report.with_suffix(".xlsx")])
         clear_outputs(review_id)
         if not quiet:
             print(summarise(exc.issues, review_id))
             print(f"issue report: {shown(report)}")
         raise
     write_issues(review.issues, report)
-    manifest.record(review_id, [report])
+    manifest.record(review_id, [report, report.with_suffix(".xlsx")])
     write_snapshot(review)
     manifest.record(review_id, [f"{TABLES_DIR}/{t}.parquet" for t in TABLE_ORDER] + [f"{TABLES_DIR}/{META_FILE}"])
     if not quiet:
@@ -374,6 +374,8 @@ def _setup_sample(p):
     p.add_argument("--margin", type=float, default=None,
                    help="95%% margin of error in percentage points (default: params.yaml sample.margin_pct)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: params.yaml sample.seed)")
+    p.add_argument("--force", action="store_true",
+                   help="draw again over an existing sample (the earlier one is kept in sample/previous/)")
 
 
 def _sample(args) -> int:
@@ -397,6 +399,13 @@ def _sample(args) -> int:
     except ValueError as exc:
         print(f"ERROR: {exc}")
         return 1
+    try:
+        kept = sample.keep_previous(sample.sample_dir(args.review_id), args.force)
+    except sample.SampleExists as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    if kept is not None:
+        print(f"earlier sample kept in {kept.relative_to(PROJ_ROOT) if kept.is_relative_to(PROJ_ROOT) else kept}")
     paths = sample.write_sample(sp, sample.sample_dir(args.review_id), review_id=args.review_id,
                                 census_date=review.meta.get("census_date"))
     print(sample.summary(sp, args.review_id))
@@ -454,3 +463,29 @@ def _forms(args) -> int:
 
 COMMANDS["sample"] = (_setup_sample, _sample)
 COMMANDS["forms"] = (_setup_forms, _forms)
+
+
+def _setup_returns(p):
+    """track the case-audit returns against the sample: a workbook for the audit lead (holds case ids)"""
+    add_review_id(p)
+
+
+def _returns(args) -> int:
+    from pipeline import returns
+
+    require_review(args.review_id)
+    try:
+        tracker, path, unread = returns.run(args.review_id, raw_dir(args.review_id))
+    except LookupError as exc:
+        print(f"ERROR: {exc}")
+        return 1
+    print(f"returns {args.review_id}:")
+    print("\n".join(returns.summary_lines(tracker)))
+    for issue in unread:
+        print(f"  note: {issue.where()}: {issue.message} (its rows are not counted)")
+    print(f"tracker (case ids: for the audit lead only, never for a report): "
+          f"{path.relative_to(PROJ_ROOT) if path.is_relative_to(PROJ_ROOT) else path}")
+    return 0
+
+
+COMMANDS["returns"] = (_setup_returns, _returns)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.issue_sheet import write_issues_xlsx, xlsx_path
 from pipeline.outputs import write_csv
 
 ISSUE_COLUMNS = ["severity", "table", "file", "sheet", "row", "column", "value", "rule", "message"]
@@ -72,8 +73,11 @@ def issues_frame(issues: list[Issue]) -> pd.DataFrame:
 
 def write_issues(issues: list[Issue], path: Path) -> None:
     """Write the issue report (CSV, UTF-8, LF line ends) atomically, by the shared CSV writer
-    (a value that would run as a spreadsheet formula is written with a leading quote)."""
-    write_csv(issues_frame(issues), path)
+    (a value that would run as a spreadsheet formula is written with a leading quote), and the
+    same as .xlsx beside it (filters, frozen header; every text a text cell)."""
+    frame = issues_frame(issues)
+    write_csv(frame, path)
+    write_issues_xlsx(frame, xlsx_path(path))
 
 
 def summarise(issues: list[Issue], review_id: str) -> str:

@@ -222,8 +222,18 @@ def extract_pptx(path: Path) -> Extracted:
     return Extracted(" ".join(parts), rows)
 
 
+def extract_xlsx(path: Path) -> Extracted:
+    """Every cell of every sheet (the published tables workbook, issue 15); a sheet row is a row."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = [["" if v is None else str(v) for v in row] for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+    book.close()
+    return Extracted(" ".join(c for r in rows for c in r if c), rows)
+
+
 EXTRACTORS = {".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf, ".docx": extract_docx,
-              ".pptx": extract_pptx}
+              ".pptx": extract_pptx, ".xlsx": extract_xlsx}
 
 
 def extract(path: Path) -> Extracted:

@@ -56,6 +56,10 @@ TEMPLATE_DIR = REPORT_DIR / "templates"
 LUA_FILTER = TEMPLATE_DIR / "quarto-compat.lua"
 TYPST_TEMPLATE = TEMPLATE_DIR / "board.typ"
 HTML_CSS = TEMPLATE_DIR / "board.css"
+# The council's Word and PowerPoint templates, used by both engines (a council replaces the files;
+# report/templates/make_reference_docs.py makes the default ones).
+REFERENCE_DOCX = TEMPLATE_DIR / "reference.docx"
+REFERENCE_PPTX = TEMPLATE_DIR / "reference.pptx"
 FONT_DIR = TEMPLATE_DIR / "fonts"  # optional: fonts for Typst, if the project ships any
 
 SYNTHETIC_NOTICE = "Synthetic data: not real cases"
@@ -473,10 +477,8 @@ def _fallback_pdf(job: _Job, base: list[str], work: Path) -> Path:
 
 
 def _fallback_docx(job: _Job, base: list[str], work: Path) -> Path:
-    ref = work / "reference.docx"
-    build_reference_docx(ref)
     out = job.output("docx")
-    _pandoc(job, "docx", base + ["--to=docx", f"--reference-doc={ref}", "-o", str(out)])
+    _pandoc(job, "docx", base + ["--to=docx", f"--reference-doc={REFERENCE_DOCX}", "-o", str(out)])
     finish_docx(out, job)
     return out
 
@@ -485,7 +487,8 @@ def _fallback_pptx(job: _Job, base: list[str], work: Path) -> Path:
     out = job.output("pptx")
     log = work / "pptx-alt.json"
     env = dict(job.env, RENDER_ALT_LOG=str(log))
-    _pandoc(job, "pptx", base + ["--to=pptx", "--slide-level=2", "-o", str(out)], env=env)
+    _pandoc(job, "pptx", base + ["--to=pptx", "--slide-level=2", f"--reference-doc={REFERENCE_PPTX}", "-o", str(out)],
+            env=env)
     alts = json.loads(log.read_text(encoding="utf-8")) if log.exists() else []
     finish_pptx(out, job, alts)
     return out
@@ -528,11 +531,8 @@ def _render_with_quarto(job: _Job, quarto: str, formats: list[str]) -> dict[str,
                 encoding="utf-8",
             )
             args += [f"--include-in-header={header}", f"--include-before-body={cover}"]
-        elif fmt == "docx":
-            ref = work / "reference.docx"
-            if not ref.exists():
-                build_reference_docx(ref)
-            args.append(f"--reference-doc={ref}")
+        elif fmt in ("docx", "pptx"):  # as report/_quarto.yml says, and a replaced template wins
+            args.append(f"--reference-doc={REFERENCE_DOCX if fmt == 'docx' else REFERENCE_PPTX}")
         try:
             proc = subprocess.run(
                 args, cwd=job.source.parent, env=job.env, capture_output=True, text=True, timeout=1800

@@ -204,6 +204,52 @@ def write_sample(sp: SamplePlan, out_dir: Path | str, review_id: str | None = No
     return paths
 
 
+class SampleExists(Exception):
+    """Raised when a sample has already been drawn and ``--force`` was not given."""
+
+
+PREVIOUS_DIR = "previous"
+
+
+def previous_name(plan: dict) -> str:
+    """The folder name an earlier sample is kept under: its seed and margin, never the clock."""
+    return f"seed-{plan.get('seed')}_margin-{float(plan.get('margin_pct')):g}"
+
+
+def keep_previous(out_dir: Path | str, force: bool) -> Path | None:
+    """Make room for a new sample in ``out_dir`` without losing the one already there.
+
+    With no sample in ``out_dir`` this does nothing and returns None. With one,
+    it raises ``SampleExists`` unless ``force``; with ``force`` it moves the
+    sample's three files into ``previous/seed-<seed>_margin-<margin>/`` (a
+    ``-2``, ``-3``... suffix when that name is taken) and returns that folder.
+    Nothing is deleted.
+    """
+    out_dir = Path(out_dir)
+    present = [out_dir / name for name in (CASES_FILE, STRATA_FILE, PLAN_FILE) if (out_dir / name).exists()]
+    if not present:
+        return None
+    plan_path = out_dir / PLAN_FILE
+    try:
+        plan = json.loads(plan_path.read_text(encoding="utf-8")) if plan_path.exists() else {}
+        name = previous_name(plan)
+    except (ValueError, TypeError):
+        name = "seed-unknown_margin-unknown"
+    if not force:
+        raise SampleExists(f"a sample has already been drawn ({name.replace('_', ', ').replace('-', ' ')}) in "
+                           f"{out_dir}; rerun with --force to draw a new one (the earlier one is kept in "
+                           f"{PREVIOUS_DIR}/)")
+    target = out_dir / PREVIOUS_DIR / name
+    k = 2
+    while target.exists():
+        target = out_dir / PREVIOUS_DIR / f"{name}-{k}"
+        k += 1
+    target.mkdir(parents=True)
+    for path in present:
+        path.replace(target / path.name)
+    return target
+
+
 def read_sample_cases(review_id: str) -> pd.DataFrame | None:
     """The review's sample list (case_id, team_id, ...), or None when no sample has been drawn."""
     path = sample_dir(review_id) / CASES_FILE

@@ -119,8 +119,9 @@ RENDER = RenderStage(
     roots=("papers.publish", "render", "disclosure", "publication"),
     sources=("report/_quarto.yml", "report/board-paper.qmd", "report/board-slides.qmd",
              "report/annual-audit-report.qmd", "report/partials", "report/templates", "report/config",
-             "report/reviews"),
-    params=("ratings", "questionnaire", "workforce", "monitoring", "intervals", "timescales", "sample"),
+             "report/reviews", "report/workbooks"),
+    params=("ratings", "questionnaire", "workforce", "monitoring", "intervals", "timescales", "sample",
+            "disclosure"),
     previous_reads={
         "phase": ("findings__matrix.csv", "_tables/review.json"),
         "annual": (*(f"{t}.csv" for t in ANNUAL_PREVIOUS_TABLES), "_tables/review.json",

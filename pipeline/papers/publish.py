@@ -34,7 +34,9 @@ import yaml
 from pipeline import disclosure as dc
 from pipeline import publication, render
 from pipeline.papers import annual, board
-from pipeline.papers.annual_years import disclosure_tables, load_series
+from pipeline.papers import workbook
+from pipeline.papers.annual_years import (compliance_table, context_table, disclosure_tables, grade_table,
+                                          load_series, timescale_table)
 from pipeline.papers.protect import protect
 from pipeline.papers.errors import ReportError
 from pipeline.papers.results import read_results, report_config
@@ -63,6 +65,7 @@ class Paper:
     words: Path
     contents: Callable[[Path], tuple[dict[str, str], dict]]  # workspace -> (sections, variables)
     protected: Callable[[], dict[str, dc.SuppressedTable]]  # the disclosure-controlled tables it prints
+    workbook: Callable[[Path], Path]  # staging folder -> the official-statistics workbook of its tables
 
 
 def _phase_paper(review, engine: str) -> Paper:
@@ -71,7 +74,8 @@ def _phase_paper(review, engine: str) -> Paper:
     return Paper((Document("board-paper.qmd", "board-paper", ("html", "pdf", "docx")),
                   Document("board-slides.qmd", "board-slides", ("pptx",))),
                  words, lambda workspace: board.build_sections(review, results, cfg, engine, workspace),
-                 lambda: publication.suppressed_tables(protect(review, results)))
+                 lambda: publication.suppressed_tables(protect(review, results)),
+                 lambda staging: _board_workbook(review, results, staging))
 
 
 def _annual_paper(review, engine: str) -> Paper:
@@ -79,7 +83,24 @@ def _annual_paper(review, engine: str) -> Paper:
     return Paper((Document("annual-audit-report.qmd", "annual-audit-report", ("html", "pdf", "docx")),),
                  annual.words_folder(review.review_id, has_previous=len(years) > 1),
                  lambda workspace: annual.build_sections(review, years, workspace, engine),
-                 lambda: disclosure_tables(years))
+                 lambda: disclosure_tables(years),
+                 lambda staging: _annual_workbook(review, years, staging))
+
+
+def _board_workbook(review, results, staging: Path) -> Path:
+    prot = protect(review, results)
+    return workbook.write_workbook(staging / workbook.BOARD_FILE, "board",
+                                   {k: getattr(prot, k) for k in workbook.BOARD_TABLES},
+                                   title=str(review.meta["title"]), authority=str(review.meta["authority"]),
+                                   synthetic=review.synthetic)
+
+
+def _annual_workbook(review, years, staging: Path) -> Path:
+    tables = {"compliance": compliance_table(years[-1]), "timescales": timescale_table(years[-1]),
+              "grades": grade_table(years[-1]), "context": context_table(years)}
+    return workbook.write_workbook(staging / workbook.ANNUAL_FILE, "annual", tables,
+                                   title=str(review.meta["title"]), authority=str(review.meta["authority"]),
+                                   synthetic=review.synthetic, year=years[-1].label)
 
 
 PAPER_KINDS: dict[str, Callable[..., Paper]] = {"phase": _phase_paper, "annual": _annual_paper}
@@ -171,6 +192,7 @@ def build_papers(review_id: str) -> list[Path]:
             render.render_document(workspace / doc.source, v, staging, doc.basename, list(doc.formats),
                                    synthetic=review.synthetic, title=str(review.meta["title"]),
                                    resource_dir=workspace)
+        paper.workbook(staging)  # part of the set: checked and moved with the papers
         _check(review, paper, staging, sorted(staging.iterdir()))
         final.mkdir(parents=True, exist_ok=True)
         written = []

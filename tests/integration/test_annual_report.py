@@ -97,7 +97,8 @@ def _z(k1, n1, k2, n2) -> float:
 
 def test_three_formats_are_written(built):
     assert sorted(p.name for p in built["out"].iterdir()) == [
-        "annual-audit-report.docx", "annual-audit-report.html", "annual-audit-report.pdf", "disclosure.json"]
+        "annual-audit-report.docx", "annual-audit-report.html", "annual-audit-report.pdf", "annual-audit-tables.xlsx",
+        "disclosure.json"]
 
 
 def test_no_case_id_auditor_comment_or_team_name_in_any_format(built):

@@ -58,7 +58,8 @@ def _raw():
 
 def test_four_formats_are_written(paper):
     names = sorted(p.name for p in paper["out"].iterdir())
-    assert names == ["board-paper.docx", "board-paper.html", "board-paper.pdf", "board-slides.pptx"]
+    assert names == ["board-paper-tables.xlsx", "board-paper.docx", "board-paper.html", "board-paper.pdf",
+                     "board-slides.pptx"]
 
 
 def test_no_case_id_auditor_or_comment_in_any_format(paper):

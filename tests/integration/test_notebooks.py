@@ -65,7 +65,7 @@ def test_every_notebook_ran_without_error(built):
 
 def test_declared_outputs_are_exactly_what_is_written(built):
     declared = {f for s in STAGES.values() for f in (*s.outputs, s.status_file)}
-    written = {p.name for p in built.iterdir() if p.is_file() and p.name != "validation__issues.csv"}
+    written = {p.name for p in built.iterdir() if p.is_file() and not p.name.startswith("validation__issues.")}
     assert written == declared
 
 
@@ -175,7 +175,7 @@ def test_a_review_with_errors_leaves_only_the_issue_report(scratch_review):
     (out / "notes-of-the-analyst.txt").write_text("not the pipeline's\n")  # never deleted
     assert cli.build(review_id, render=False) == 1
     assert sorted(p.name for p in out.iterdir()) == [
-        ".manifest.json", "build.log", "notes-of-the-analyst.txt", "validation__issues.csv"]
+        ".manifest.json", "build.log", "notes-of-the-analyst.txt", "validation__issues.csv", "validation__issues.xlsx"]
 
 
 def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path, monkeypatch, built):

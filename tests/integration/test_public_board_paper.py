@@ -102,8 +102,8 @@ def _small(n) -> bool:
 def test_build_passes_and_runs_the_publication_check(built):
     assert built["rc"] == 0
     names = sorted(p.name for p in built["out"].iterdir())
-    assert names == ["board-paper.docx", "board-paper.html", "board-paper.pdf", "board-slides.pptx",
-                     "disclosure.json"]
+    assert names == ["board-paper-tables.xlsx", "board-paper.docx", "board-paper.html", "board-paper.pdf",
+                     "board-slides.pptx", "disclosure.json"]
     assert built["checked"] == [(RID, names[:-1])]
 
 
