@@ -38,10 +38,11 @@ import yaml
 
 from pipeline import disclosure as dc
 from pipeline import figures as fg
-from pipeline import render
+from pipeline.papers import engines as render
+from pipeline.papers import markup
 from pipeline.contract import contract
 from pipeline.paths import REPORT_DIR, output_dir, processed_dir
-from pipeline.report import (BUILD_DIR, REVIEWS_DIR, ReportError, Results, date_label, engine_name, md_escape,
+from pipeline.report import (BUILD_DIR, REVIEWS_DIR, Md, ReportError, Results, date_label, engine_name, md_escape,
                              md_table, month_label, num, pct, read_results, section_glossary, section_provenance,
                              skipped_analyses)
 from pipeline.snapshot import open_review
@@ -342,7 +343,7 @@ def _name_list(items: list[str]) -> str:
 
 def _save(fig, workspace: Path, name: str, caption: str, alt: str, data: pd.DataFrame) -> str:
     paths = fg.save_figure(fig, workspace / "figures", name, caption=caption, alt=alt, data=data)
-    safe_alt = alt.replace('"', "'")
+    safe_alt = markup.attribute(alt)
     return f'![{md_escape(caption)}](figures/{paths["png"].name}){{fig-alt="{safe_alt}" width="100%"}}\n'
 
 
@@ -688,7 +689,7 @@ def _section_recommendations(years) -> tuple[str, dict]:
         latest = next(reg for reg in reversed(list(registers.values())) if rid in set(reg["rec_id"]))
         r = latest[latest["rec_id"] == rid].iloc[0]
         text = str(r["text"])
-        row = {"Recommendation": f"**{rid}.** {text}", "Owner": r["owner"] if isinstance(r["owner"], str) else "",
+        row = {"Recommendation": Md(f"**{md_escape(rid)}.** {md_escape(text)}"), "Owner": r["owner"] if isinstance(r["owner"], str) else "",
                "Due": f"{pd.Timestamp(r['due_date']).day} {pd.Timestamp(r['due_date']):%b %Y}" if pd.notna(r["due_date"]) else ""}
         for lab in labels:
             reg = registers.get(lab)

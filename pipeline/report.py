@@ -32,7 +32,8 @@ import pandas as pd
 import yaml
 
 from pipeline import disclosure as dc
-from pipeline import render
+from pipeline.papers import engines as render
+from pipeline.papers import markup
 from pipeline.contract import contract
 from pipeline.params import params
 from pipeline.publication import PublicationError
@@ -84,17 +85,24 @@ def date_label(value) -> str:
     return f"{ts.day} {ts:%B %Y}"
 
 
+class Md(str):
+    """Markdown that is already safe (escaped data, or the pipeline's own markup): md_table keeps it as it is."""
+
+
 def rag_cell(rag) -> str:
     """A rating in words and symbol, coloured in HTML through its class (never colour alone)."""
     if not isinstance(rag, str) or not rag:
         return "Not rated"
-    return f"[{RAG_MARK[rag]} {RAG_WORD[rag]}]{{.rag-{rag}}}"
+    return Md(f"[{RAG_MARK[rag]} {RAG_WORD[rag]}]{{.rag-{rag}}}")
 
 
 def md_escape(text) -> str:
+    """Text from the data as literal Markdown (pipeline.papers.markup, the one escaping boundary)."""
+    if isinstance(text, Md):
+        return text
     if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+        return Md("")
+    return Md(markup.cell(text))
 
 
 def md_table(frame: pd.DataFrame, align: list[str] | None = None, widths: list[int] | None = None) -> str:
@@ -567,7 +575,7 @@ def _figure_block(results: Results, name: str, workspace: Path) -> str:
     target = workspace / "figures" / fig["png"].name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(fig["png"], target)
-    alt = fig["alt"].replace('"', "'")
+    alt = markup.attribute(fig["alt"])
     return f'![{md_escape(fig["caption"])}](figures/{target.name}){{fig-alt="{alt}" width="100%"}}\n'
 
 
@@ -967,7 +975,7 @@ def section_glossary() -> str:
     return md_table(pd.DataFrame(sorted(terms.items()), columns=["Abbreviation", "Meaning"]))
 
 
-RENDER_ROOTS = ("report", "render", "annual", "disclosure", "publication")
+RENDER_ROOTS = ("report", "papers.engines", "annual", "disclosure", "publication")
 REPORT_SOURCES = ("report/_quarto.yml", "report/board-paper.qmd", "report/board-slides.qmd",
                   "report/annual-audit-report.qmd", "report/templates", "report/config", "report/reviews")
 
@@ -1346,10 +1354,7 @@ def section_across(review, results: Results, stood: list[Stood]) -> str:
 
 
 def engine_name() -> str:
-    version = render.quarto_version()
-    if version and version >= render.QUARTO_MIN_VERSION:
-        return f"quarto {version[0]}.{version[1]}"
-    return render.fallback_engine_name()
+    return render.engine_name()
 
 
 def build_workspace(review, results: Results, engine: str) -> tuple[Path, dict, dict]:

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from pipeline import annual, cli, disclosure, publication, render, report
+from pipeline import annual, cli, disclosure, publication, report
+from pipeline.papers import engines as render
 from pipeline.paths import output_dir, processed_dir, raw_dir
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,8 @@ import pptx
 import pytest
 from pypdf import PdfReader
 
-from pipeline import cli, render, report
+from pipeline import cli, report
+from pipeline.papers import engines as render
 from pipeline.paths import output_dir, raw_dir
 
 pytestmark = pytest.mark.integration

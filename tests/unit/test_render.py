@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.render import (
+from pipeline.papers.engines import (
     SYNTHETIC_NOTICE,
     RenderError,
     ShortcodeError,
@@ -76,14 +76,27 @@ def rendered(tmp_path_factory):
 # --------------------------------------------------------------------------- shortcodes
 
 
+def _reads(markdown: str) -> str:
+    """What Pandoc reads ``markdown`` as, written as plain text."""
+    import pypandoc
+
+    return pypandoc.convert_text(markdown, "plain", format="markdown", extra_args=["--wrap=none"]).strip()
+
+
 def test_var_expands_dotted_keys(tmp_path):
     text = "n = {{< var audit.cases_n >}}; pct = {{<var audit.compliant_pct>}}%\n"
-    assert expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd") == "n = 40; pct = 72.5%\n"
+    assert _reads(expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd")) == "n = 40; pct = 72.5%"
+
+
+def test_var_values_are_literal_text_never_markup(tmp_path):
+    variables = {"x": "<b>*a*</b> $y$ [l](/etc/passwd) {{< env HOME >}} `z`{=html}"}
+    out = expand_shortcodes("v: {{< var x >}}\n", variables, tmp_path / "x.qmd")
+    assert _reads(out) == "v: " + variables["x"]
 
 
 def test_escaped_shortcode_is_written_literally(tmp_path):
     text = "{{{< var audit.cases_n >}}}\n"
-    assert expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd") == "{{< var audit.cases_n >}}\n"
+    assert _reads(expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd")) == "{{< var audit.cases_n >}}"
 
 
 def test_pagebreak_becomes_a_raw_break_for_each_writer(tmp_path):
@@ -144,8 +157,8 @@ def test_front_matter_keeps_only_understood_keys_with_shortcodes_expanded(tmp_pa
         "subtitle": "Meeting of 12 February 2009",
         "lang": "en-GB",
     }
-    assert "Of 40 cases audited, 72.5% met the standard." in body
-    assert "| Plans reviewed on time | 72.5% | Amber |" in body
+    assert "Of 40 cases audited, 72.5% met the standard." in _reads(body)
+    assert "| Plans reviewed on time | 72\\.5% | Amber |" in body
 
 
 # --------------------------------------------------------------------------- formats
@@ -327,7 +340,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-printf '<html lang="en-GB"><title>fake</title></html>' > "$dir/$out"
+printf '<html lang="en-GB"><title>fake</title></html>' > "${dir:-.}/$out"
+cp _variables.yml "$FAKE_VARS"
 """
 
 
@@ -342,13 +356,56 @@ def _fake_quarto(folder: Path, version: str, monkeypatch) -> None:
 def test_quarto_on_path_renders_and_gets_the_variables_file(tmp_path, monkeypatch):
     src = _copy_fixtures(tmp_path / "src")
     _fake_quarto(tmp_path / "bin", "1.6.40", monkeypatch)
+    monkeypatch.delenv("CP_ENGINE", raising=False)
+    monkeypatch.delenv("CP_QUARTO", raising=False)
+    monkeypatch.setenv("FAKE_VARS", str(tmp_path / "vars.yml"))
+    before = _listing(src)
     result = render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
                              synthetic=True, title=TITLE)
     assert result.engine == "quarto 1.6"
     assert result["html"].read_text() == '<html lang="en-GB"><title>fake</title></html>'
     import yaml
 
-    assert yaml.safe_load((src / "_variables.yml").read_text()) == VARIABLES
+    # every value as literal Markdown text: 72.5 is written 72\.5, which Quarto reads as 72.5
+    expected = {"review": {"name": "Example review"}, "meeting": {"date": "12 February 2009"},
+                "audit": {"cases_n": "40", "compliant_pct": "72\\.5"}}
+    assert yaml.safe_load((tmp_path / "vars.yml").read_text()) == expected
+    assert _listing(src) == before  # Quarto ran on a copy: nothing written beside the sources
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "out", "src", "vars.yml"]
+
+
+def test_cp_engine_builtin_wins_over_a_quarto_on_path(tmp_path, monkeypatch):
+    src = _copy_fixtures(tmp_path / "src")
+    _fake_quarto(tmp_path / "bin", "1.6.40", monkeypatch)
+    monkeypatch.setenv("CP_ENGINE", "builtin")
+    result = render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                             synthetic=False, title=TITLE)
+    assert result.engine.startswith("pandoc ")
+
+
+def test_cp_quarto_names_a_quarto_that_is_not_on_path(tmp_path, monkeypatch):
+    src = _copy_fixtures(tmp_path / "src")
+    _fake_quarto(tmp_path / "elsewhere", "1.7.3", monkeypatch)
+    monkeypatch.setenv("PATH", os.environ["PATH"].split(os.pathsep, 1)[1])  # take it off PATH again
+    monkeypatch.setenv("CP_QUARTO", str(tmp_path / "elsewhere" / "quarto"))
+    monkeypatch.setenv("FAKE_VARS", str(tmp_path / "vars.yml"))
+    monkeypatch.delenv("CP_ENGINE", raising=False)
+    result = render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                             synthetic=False, title=TITLE)
+    assert result.engine == "quarto 1.7"
+
+
+def test_cp_engine_quarto_without_quarto_is_an_error(tmp_path, monkeypatch):
+    src = _copy_fixtures(tmp_path / "src")
+    monkeypatch.setenv("CP_ENGINE", "quarto")
+    monkeypatch.setenv("CP_QUARTO", str(tmp_path / "no-such-quarto"))
+    with pytest.raises(RenderError, match="no quarto >= 1.5 found"):
+        render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                        synthetic=False, title=TITLE)
+    monkeypatch.setenv("CP_ENGINE", "pandoc-please")
+    with pytest.raises(RenderError, match="engine must be one of"):
+        render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                        synthetic=False, title=TITLE)
 
 
 def test_old_quarto_is_passed_over_for_the_fallback(tmp_path, monkeypatch):
