@@ -85,8 +85,15 @@ def date_label(value) -> str:
     return f"{ts.day} {ts:%B %Y}"
 
 
-class Md(str):
-    """Markdown that is already safe (escaped data, or the pipeline's own markup): md_table keeps it as it is."""
+_SAFE_MD: set[str] = set()
+
+
+def Md(text: str) -> str:  # noqa: N802 (reads as the marker it is)
+    """Mark Markdown as already safe (escaped data, or the pipeline's own markup): md_table keeps it as it is.
+
+    Every marked string is safe Markdown, so a value from the data equal to one is safe too."""
+    _SAFE_MD.add(text)
+    return text
 
 
 def rag_cell(rag) -> str:
@@ -98,7 +105,7 @@ def rag_cell(rag) -> str:
 
 def md_escape(text) -> str:
     """Text from the data as literal Markdown (pipeline.papers.markup, the one escaping boundary)."""
-    if isinstance(text, Md):
+    if isinstance(text, str) and text in _SAFE_MD:
         return text
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return Md("")
@@ -836,7 +843,7 @@ def section_recommendations(review) -> str:
     parts = []
     for i, r in enumerate(recs.itertuples(), start=1):
         due = f", due {date_label(r.due_date)}" if pd.notna(r.due_date) else ""
-        owner = f" Owner: {r.owner}." if isinstance(r.owner, str) else ""
+        owner = f" Owner: {md_escape(r.owner)}." if isinstance(r.owner, str) else ""
         parts.append(f"{i}. **{r.rec_id}.** {md_escape(r.text)}{owner} Status: {label(r.status)}{due}.")
     return "\n".join(parts) + "\n"
 
@@ -926,7 +933,9 @@ def section_method(review, results: Results, v: dict, prot: Protected | None = N
     with open(CONFIG_DIR / "caveats.yml", encoding="utf-8") as fh:
         caveats = yaml.safe_load(fh)
     analysed = {"case_audit": "ca", "questionnaire": "qn", "workforce": "wf", "monitoring": "mon", "timescales": "ts"}
-    rows = [(c["importance"].capitalize(), c["text"]) for c in caveats if analysed.get(c["applies_to"]) in v]
+    # authored words (report/config): their placeholders are expanded here, as literal values
+    rows = [(c["importance"].capitalize(), Md(render.expand_shortcodes(c["text"], v, CONFIG_DIR / "caveats.yml")))
+            for c in caveats if analysed.get(c["applies_to"]) in v]
     out.append("\n**Assumptions and caveats**, most important first:\n")
     order = {"High": 0, "Medium": 1, "Low": 2}
     rows.sort(key=lambda r: order[r[0]])
@@ -1315,7 +1324,7 @@ def section_across_case(review, results: Results) -> str:
     used: set[int] = set()
     for r in mine.itertuples():
         due = f", due {date_label(r.due_date)}" if pd.notna(r.due_date) else ""
-        owner = f" Owner: {r.owner}." if isinstance(r.owner, str) else ""
+        owner = f" Owner: {md_escape(r.owner)}." if isinstance(r.owner, str) else ""
         out.append(f"**{r.rec_id}.** {md_escape(r.text)}{owner} Status: {label(r.status)}{due}.\n")
         rows = []
         for i, shared in links[r.rec_id]:

@@ -22,13 +22,18 @@ import math
 import re
 import string
 
-__all__ = ["literal", "cell", "attribute"]
+__all__ = ["literal", "cell", "attribute", "plain"]
 
 _PUNCT = frozenset(string.punctuation)
 # \r\n first, then every single character str.splitlines() breaks on
 _LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _EMPTY_SPAN = "[]{}"
+
+
+def plain(text) -> str:
+    """``text`` as it is shown: line breaks and tabs as spaces, control characters as U+FFFD, ends stripped."""
+    return _plain(text)
 
 
 def _plain(text) -> str:

@@ -9,6 +9,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+from pipeline.papers.markup import plain
 from pipeline.papers.engines.common import SYNTHETIC_NOTICE, Job, RenderError, pandoc_path
 
 
@@ -161,7 +162,8 @@ def finish_docx(path: Path, job: Job) -> None:
 
 
 def _set_core_properties(props, job: Job) -> None:
-    props.title = job.title
+    title = plain(job.title)
+    props.title = title if len(title) <= 255 else title[:254] + "\u2026"  # the format's limit
     props.language = job.lang
     props.created = job.when
     props.modified = job.when

@@ -41,13 +41,15 @@ def render(job: Job, quarto: str, formats: list[str]) -> dict[str, Path]:
     work.mkdir()
     source = src / job.source.name
     _write_variables(src / "_variables.yml", job.variables)
-    _write_source(source, job)
+    original = source.read_text(encoding="utf-8")
     shutil.copyfile(SAFE_FILTER, src / SAFE_FILTER.name)
     env = _environment(job)
     written = {}
     for fmt in formats:
         name = f"{job.basename}.{fmt}"
-        args = [quarto, "render", source.name, "--to", TO[fmt], "--output", name] + _format_args(fmt, job, src, work)
+        extra, args = _format_options(fmt, job, src, work)
+        _write_source(source, original, job, extra)
+        args = [quarto, "render", source.name, "--to", TO[fmt], "--output", name] + args
         try:
             proc = subprocess.run(args, cwd=src, env=env, capture_output=True, text=True, timeout=1800)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -82,9 +84,12 @@ def _write_variables(path: Path, variables) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_source(source: Path, job: Job) -> None:
+def _write_source(source: Path, original: str, job: Job, extra: dict) -> None:
+    source.write_text(original, encoding="utf-8")
     raw, body, _ = split_front_matter(source)
     meta = expand_meta(raw, job.variables, job.source)
+    for key, values in extra.items():
+        meta[key] = list(meta.get(key) or []) + values
     meta["title"] = markup.literal(job.title)
     meta["lang"] = job.lang
     meta["filters"] = list(meta.get("filters") or []) + [SAFE_FILTER.name]
@@ -101,10 +106,15 @@ def _environment(job: Job) -> dict:
     return env
 
 
-def _format_args(fmt: str, job: Job, src: Path, work: Path) -> list[str]:
+def _format_options(fmt: str, job: Job, src: Path, work: Path) -> tuple[dict, list[str]]:
+    """Front matter to add (Quarto merges these lists with its own header includes) and command-line options."""
     if fmt == "html":
         shutil.copyfile(HTML_CSS, src / HTML_CSS.name)
-        return ["--embed-resources", "--css", HTML_CSS.name] + (synthetic_html(work) if job.synthetic else [])
+        extra: dict = {"css": [HTML_CSS.name]}
+        if job.synthetic:
+            before, header = (arg.split("=", 1)[1] for arg in synthetic_html(work))
+            extra.update({"include-before-body": [before], "include-in-header": [header]})
+        return extra, ["--embed-resources"]
     if fmt == "pdf" and job.synthetic:
         header = work / "synthetic-header.typ"
         header.write_text(
@@ -117,10 +127,10 @@ def _format_args(fmt: str, job: Job, src: Path, work: Path) -> list[str]:
             '```{=typst}\n#block(width: 100%, inset: 8pt, stroke: 1.5pt + rgb("#8a1c1c"))[*' + SYNTHETIC_NOTICE + "*]\n```\n",
             encoding="utf-8",
         )
-        return [f"--include-in-header={header}", f"--include-before-body={cover}"]
+        return {"include-in-header": [str(header)], "include-before-body": [str(cover)]}, []
     if fmt == "docx":
         ref = work / "reference.docx"
         if not ref.exists():
             office.build_reference_docx(ref)
-        return [f"--reference-doc={ref}"]
-    return []
+        return {}, [f"--reference-doc={ref}"]
+    return {}, []
