@@ -416,3 +416,54 @@ def test_old_quarto_is_passed_over_for_the_fallback(tmp_path, monkeypatch):
     assert result.engine.startswith("pandoc ")
     assert SYNTHETIC_NOTICE not in result["html"].read_text(encoding="utf-8")
     assert not (src / "_variables.yml").exists()
+
+
+# --------------------------------------------------------------------------- confinement
+
+
+def test_generated_sections_are_included_as_text_never_expanded(tmp_path):
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "sections" / "gen.md").write_text("made: {{< var audit.cases_n >}} {{< include /etc/passwd >}}\n")
+    (tmp_path / "words.md").write_text("said: {{< var audit.cases_n >}}\n")
+    text = "{{< include sections/gen.md >}}\n{{< include words.md >}}\n"
+    out = expand_shortcodes(text, VARIABLES, tmp_path / "doc.qmd")
+    assert "made: {{< var audit.cases_n >}} {{< include /etc/passwd >}}" in out  # as it stands
+    assert "said: 40" in out  # authored words are expanded
+    assert "root:" not in out
+
+
+def test_an_include_outside_the_workspace_is_refused(tmp_path):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "secret.md").write_text("secret\n")
+    for target in ("../secret.md", str(tmp_path / "secret.md"), "/etc/passwd"):
+        with pytest.raises(ShortcodeError, match="outside the workspace"):
+            expand_shortcodes(f"{{{{< include {target} >}}}}\n", VARIABLES, tmp_path / "ws" / "doc.qmd")
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../fig.png", "file:///etc/passwd", "https://example.org/x.png",
+                                    "data:image/png;base64,AAAA"])
+def test_images_outside_the_workspace_stop_the_render(tmp_path, target):
+    src = _copy_fixtures(tmp_path / "src")
+    (src / "bad.qmd").write_text(f"---\ntitle: x\n---\n\n![alt text]({target}){{fig-alt=\"alt\"}}\n")
+    with pytest.raises(RenderError, match="refused image"):
+        render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["html"], synthetic=False,
+                        title="Bad", engine="builtin")
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../x.md", "file:///etc/passwd", "javascript:alert(1)"])
+def test_links_outside_the_workspace_stop_the_render(tmp_path, target):
+    src = _copy_fixtures(tmp_path / "src")
+    (src / "bad.qmd").write_text(f"---\ntitle: x\n---\n\n[a link]({target})\n")
+    with pytest.raises(RenderError, match="refused link"):
+        render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["html"], synthetic=False,
+                        title="Bad", engine="builtin")
+
+
+def test_typst_cannot_read_outside_the_workspace(tmp_path):
+    src = _copy_fixtures(tmp_path / "src")
+    (tmp_path / "outside.txt").write_text("cp-outside-token\n")
+    raw = '```{=typst}\n#read("/' + (tmp_path / "outside.txt").as_posix().lstrip("/") + '")\n```\n'
+    (src / "bad.qmd").write_text("---\ntitle: x\n---\n\n" + raw)
+    with pytest.raises(RenderError, match="rendering pdf failed"):
+        render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["pdf"], synthetic=False,
+                        title="Bad", engine="builtin")
