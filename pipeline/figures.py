@@ -96,6 +96,7 @@ HOUSE_RC = {
     "svg.hashsalt": "cp-review",
     "svg.fonttype": "path",
     "path.simplify": True,
+    "text.parse_math": False,  # data is data: a $ in a label is a dollar sign, never mathtext
 }
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

@@ -116,7 +116,7 @@ ANNUAL_PREVIOUS_TABLES = ("case_audit__criterion_compliance", "case_audit__preci
 
 RENDER = RenderStage(
     cmd="python -m pipeline render ${item}",
-    roots=("papers.publish", "render", "disclosure", "publication"),
+    roots=("papers.publish", "papers.engines", "disclosure", "publication"),
     sources=("report/_quarto.yml", "report/board-paper.qmd", "report/board-slides.qmd",
              "report/annual-audit-report.qmd", "report/partials", "report/templates", "report/config",
              "report/reviews", "report/workbooks"),

@@ -31,3 +31,31 @@ PARAMS = {
 def params() -> Params:
     """The default thresholds of the data contract and issue 3, written out here."""
     return Params.model_validate(PARAMS)
+
+
+# --------------------------------------------------------------------------- genuine Quarto for the engine tests
+
+def find_quarto() -> str | None:
+    """The quarto the engine tests use: $CP_QUARTO, else <repo>/.tools/quarto/bin/quarto, else PATH."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    if os.environ.get("CP_QUARTO"):
+        return os.environ["CP_QUARTO"]
+    kit = Path(__file__).resolve().parents[1] / ".tools" / "quarto" / "bin" / "quarto"
+    return str(kit) if kit.exists() else shutil.which("quarto")
+
+
+@pytest.fixture(scope="session")
+def quarto_exe() -> str:
+    """The genuine Quarto executable; in CI (CI=true) a missing Quarto fails the test, elsewhere it skips."""
+    import os
+
+    exe = find_quarto()
+    if exe:
+        return exe
+    message = "genuine Quarto not found ($CP_QUARTO, .tools/quarto/bin/quarto or PATH); install it with .ci/run"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)

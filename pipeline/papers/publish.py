@@ -10,7 +10,7 @@ For a review ``python -m pipeline render <id>`` (and ``build``) comes here:
    blocks (``sections/``: tables, lists, figure references) and
    ``_variables.yml``;
 3. every document of the paper kind is rendered into a fresh staging folder
-   (:mod:`pipeline.render`: Quarto when present, else Pandoc + Typst);
+   (:mod:`pipeline.papers.engines`: Quarto when present, else Pandoc + Typst);
 4. for a public review the publication check (:mod:`pipeline.publication`)
    reads every rendered file;
 5. only when all of that succeeded are the files moved into
@@ -18,7 +18,7 @@ For a review ``python -m pipeline render <id>`` (and ``build``) comes here:
    were and nothing unchecked where a finished paper would be.
 
 Every failure is a :class:`~pipeline.papers.errors.ReportError` (or the
-render engine's :class:`~pipeline.render.RenderError`) with one clear message.
+render engine's :class:`~pipeline.papers.engines.RenderError`) with one clear message.
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ from pathlib import Path
 import yaml
 
 from pipeline import disclosure as dc
-from pipeline import publication, render
+from pipeline import publication
+from pipeline.papers import engines as render
 from pipeline.papers import annual, board
 from pipeline.papers import workbook
 from pipeline.papers.annual_years import (compliance_table, context_table, disclosure_tables, grade_table,
@@ -108,10 +109,7 @@ PAPER_KINDS: dict[str, Callable[..., Paper]] = {"phase": _phase_paper, "annual":
 
 def engine_name() -> str:
     """The engine that will render: Quarto when a recent enough one is on PATH, else the built-in one."""
-    version = render.quarto_version()
-    if version and version >= render.QUARTO_MIN_VERSION:
-        return f"quarto {version[0]}.{version[1]}"
-    return render.fallback_engine_name()
+    return render.engine_name()
 
 
 def paper_for(review, engine: str) -> Paper:

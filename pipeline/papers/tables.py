@@ -99,7 +99,7 @@ def md_table(frame: pd.DataFrame, align: list[str] | None = None, widths: list[i
 
 def figure_ref(caption: str, target: str, alt: str) -> str:
     """A figure: its caption as literal text, its alt text as an attribute (quotes and line breaks made safe)."""
-    safe_alt = " ".join(str(alt).splitlines()).replace("\\", "/").replace('"', "'")
+    safe_alt = markup.attribute(alt)
     return f'![{markup.literal(caption)}]({target}){{fig-alt="{safe_alt}" width="100%"}}\n'
 
 

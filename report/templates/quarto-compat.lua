@@ -13,9 +13,8 @@ technology the fig-alt text; pandoc's writers know neither attribute, so:
   * pptx: pandoc puts the file path in the picture's description, so each
     (path, alt) pair is logged to the JSON file named by the environment
     variable RENDER_ALT_LOG and pipeline/render.py sets the descriptions.
-In the typst output images are given by absolute path (found along pandoc's
-resource path) so that typst can compile the source from a temporary folder
-with the file system root as its root.
+In the typst output image paths stay relative: the Typst source is written
+into the workspace and compiled with the workspace as its root.
 --]]
 
 local alt_log = {}
@@ -23,22 +22,6 @@ local alt_log = {}
 local function typst_string(s)
   s = s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("[\r\n]+", " ")
   return '"' .. s .. '"'
-end
-
-local function absolute(src)
-  if src:match("^%a[%w+.-]*:") or pandoc.path.is_absolute(src) then
-    return src
-  end
-  local cwd = pandoc.system.get_working_directory()
-  for _, dir in ipairs(PANDOC_STATE.resource_path) do
-    local path = pandoc.path.normalize(pandoc.path.join({cwd, dir, src}))
-    local f = io.open(path, "rb")
-    if f then
-      f:close()
-      return path
-    end
-  end
-  return pandoc.path.normalize(pandoc.path.join({cwd, src}))
 end
 
 -- Add alt: "..." after the path of the first image("...") in typst code.
@@ -59,9 +42,6 @@ local function prepare(img)
   end
   if cap ~= nil and #img.caption == 0 then
     img.caption = pandoc.read(cap, "markdown").blocks[1].content or {}
-  end
-  if FORMAT == "typst" then
-    img.src = absolute(img.src)
   end
   return img, alt, cap
 end

@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from pipeline import cli, disclosure, publication, render
+from pipeline import cli, disclosure, publication
 from pipeline.papers import annual_years, publish
+from pipeline.papers import engines as render
 from pipeline.papers.errors import ReportError
 from pipeline.paths import output_dir, processed_dir, raw_dir
 

@@ -17,7 +17,8 @@ import pptx
 import pytest
 from pypdf import PdfReader
 
-from pipeline import cli, render
+from pipeline import cli
+from pipeline.papers import engines as render
 from pipeline.papers import publish
 from pipeline.paths import output_dir, processed_dir, raw_dir
 

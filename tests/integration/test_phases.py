@@ -49,7 +49,7 @@ def _workspace(review_id: str):
 
 @pytest.mark.parametrize("review_id", PHASES[1:])
 def test_each_phase_has_its_own_words_and_every_placeholder_names_something(built, review_id):
-    from pipeline import render
+    from pipeline.papers import engines as render
 
     review, workspace, v = _workspace(review_id)
     words = sorted((REVIEWS_DIR / review_id).glob("*.md"))

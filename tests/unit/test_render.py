@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.render import (
+from pipeline.papers.engines import (
     SYNTHETIC_NOTICE,
     RenderError,
     ShortcodeError,
@@ -76,14 +76,27 @@ def rendered(tmp_path_factory):
 # --------------------------------------------------------------------------- shortcodes
 
 
+def _reads(markdown: str) -> str:
+    """What Pandoc reads ``markdown`` as, written as plain text."""
+    import pypandoc
+
+    return pypandoc.convert_text(markdown, "plain", format="markdown", extra_args=["--wrap=none"]).strip()
+
+
 def test_var_expands_dotted_keys(tmp_path):
     text = "n = {{< var audit.cases_n >}}; pct = {{<var audit.compliant_pct>}}%\n"
-    assert expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd") == "n = 40; pct = 72.5%\n"
+    assert _reads(expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd")) == "n = 40; pct = 72.5%"
+
+
+def test_var_values_are_literal_text_never_markup(tmp_path):
+    variables = {"x": "<b>*a*</b> $y$ [l](/etc/passwd) {{< env HOME >}} `z`{=html}"}
+    out = expand_shortcodes("v: {{< var x >}}\n", variables, tmp_path / "x.qmd")
+    assert _reads(out) == "v: " + variables["x"]
 
 
 def test_escaped_shortcode_is_written_literally(tmp_path):
     text = "{{{< var audit.cases_n >}}}\n"
-    assert expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd") == "{{< var audit.cases_n >}}\n"
+    assert _reads(expand_shortcodes(text, VARIABLES, tmp_path / "x.qmd")) == "{{< var audit.cases_n >}}"
 
 
 def test_pagebreak_becomes_a_raw_break_for_each_writer(tmp_path):
@@ -144,8 +157,8 @@ def test_front_matter_keeps_only_understood_keys_with_shortcodes_expanded(tmp_pa
         "subtitle": "Meeting of 12 February 2009",
         "lang": "en-GB",
     }
-    assert "Of 40 cases audited, 72.5% met the standard." in body
-    assert "| Plans reviewed on time | 72.5% | Amber |" in body
+    assert "Of 40 cases audited, 72.5% met the standard." in _reads(body)
+    assert "| Plans reviewed on time | 72\\.5% | Amber |" in body
 
 
 # --------------------------------------------------------------------------- formats
@@ -327,7 +340,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-printf '<html lang="en-GB"><title>fake</title></html>' > "$dir/$out"
+printf '<html lang="en-GB"><title>fake</title></html>' > "${dir:-.}/$out"
+cp _variables.yml "$FAKE_VARS"
 """
 
 
@@ -342,13 +356,56 @@ def _fake_quarto(folder: Path, version: str, monkeypatch) -> None:
 def test_quarto_on_path_renders_and_gets_the_variables_file(tmp_path, monkeypatch):
     src = _copy_fixtures(tmp_path / "src")
     _fake_quarto(tmp_path / "bin", "1.6.40", monkeypatch)
+    monkeypatch.delenv("CP_ENGINE", raising=False)
+    monkeypatch.delenv("CP_QUARTO", raising=False)
+    monkeypatch.setenv("FAKE_VARS", str(tmp_path / "vars.yml"))
+    before = _listing(src)
     result = render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
                              synthetic=True, title=TITLE)
     assert result.engine == "quarto 1.6"
     assert result["html"].read_text() == '<html lang="en-GB"><title>fake</title></html>'
     import yaml
 
-    assert yaml.safe_load((src / "_variables.yml").read_text()) == VARIABLES
+    # every value as literal Markdown text: 72.5 is written 72\.5, which Quarto reads as 72.5
+    expected = {"review": {"name": "Example review"}, "meeting": {"date": "12 February 2009"},
+                "audit": {"cases_n": "40", "compliant_pct": "72\\.5"}}
+    assert yaml.safe_load((tmp_path / "vars.yml").read_text()) == expected
+    assert _listing(src) == before  # Quarto ran on a copy: nothing written beside the sources
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "out", "src", "vars.yml"]
+
+
+def test_cp_engine_builtin_wins_over_a_quarto_on_path(tmp_path, monkeypatch):
+    src = _copy_fixtures(tmp_path / "src")
+    _fake_quarto(tmp_path / "bin", "1.6.40", monkeypatch)
+    monkeypatch.setenv("CP_ENGINE", "builtin")
+    result = render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                             synthetic=False, title=TITLE)
+    assert result.engine.startswith("pandoc ")
+
+
+def test_cp_quarto_names_a_quarto_that_is_not_on_path(tmp_path, monkeypatch):
+    src = _copy_fixtures(tmp_path / "src")
+    _fake_quarto(tmp_path / "elsewhere", "1.7.3", monkeypatch)
+    monkeypatch.setenv("PATH", os.environ["PATH"].split(os.pathsep, 1)[1])  # take it off PATH again
+    monkeypatch.setenv("CP_QUARTO", str(tmp_path / "elsewhere" / "quarto"))
+    monkeypatch.setenv("FAKE_VARS", str(tmp_path / "vars.yml"))
+    monkeypatch.delenv("CP_ENGINE", raising=False)
+    result = render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                             synthetic=False, title=TITLE)
+    assert result.engine == "quarto 1.7"
+
+
+def test_cp_engine_quarto_without_quarto_is_an_error(tmp_path, monkeypatch):
+    src = _copy_fixtures(tmp_path / "src")
+    monkeypatch.setenv("CP_ENGINE", "quarto")
+    monkeypatch.setenv("CP_QUARTO", str(tmp_path / "no-such-quarto"))
+    with pytest.raises(RenderError, match="no quarto >= 1.5 found"):
+        render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                        synthetic=False, title=TITLE)
+    monkeypatch.setenv("CP_ENGINE", "pandoc-please")
+    with pytest.raises(RenderError, match="engine must be one of"):
+        render_document(src / "paper.qmd", VARIABLES, tmp_path / "out", "board-paper", ["html"],
+                        synthetic=False, title=TITLE)
 
 
 def test_old_quarto_is_passed_over_for_the_fallback(tmp_path, monkeypatch):
@@ -359,3 +416,54 @@ def test_old_quarto_is_passed_over_for_the_fallback(tmp_path, monkeypatch):
     assert result.engine.startswith("pandoc ")
     assert SYNTHETIC_NOTICE not in result["html"].read_text(encoding="utf-8")
     assert not (src / "_variables.yml").exists()
+
+
+# --------------------------------------------------------------------------- confinement
+
+
+def test_generated_sections_are_included_as_text_never_expanded(tmp_path):
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "sections" / "gen.md").write_text("made: {{< var audit.cases_n >}} {{< include /etc/passwd >}}\n")
+    (tmp_path / "words.md").write_text("said: {{< var audit.cases_n >}}\n")
+    text = "{{< include sections/gen.md >}}\n{{< include words.md >}}\n"
+    out = expand_shortcodes(text, VARIABLES, tmp_path / "doc.qmd")
+    assert "made: {{< var audit.cases_n >}} {{< include /etc/passwd >}}" in out  # as it stands
+    assert "said: 40" in out  # authored words are expanded
+    assert "root:" not in out
+
+
+def test_an_include_outside_the_workspace_is_refused(tmp_path):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "secret.md").write_text("secret\n")
+    for target in ("../secret.md", str(tmp_path / "secret.md"), "/etc/passwd"):
+        with pytest.raises(ShortcodeError, match="outside the workspace"):
+            expand_shortcodes(f"{{{{< include {target} >}}}}\n", VARIABLES, tmp_path / "ws" / "doc.qmd")
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../fig.png", "file:///etc/passwd", "https://example.org/x.png",
+                                    "data:image/png;base64,AAAA"])
+def test_images_outside_the_workspace_stop_the_render(tmp_path, target):
+    src = _copy_fixtures(tmp_path / "src")
+    (src / "bad.qmd").write_text(f"---\ntitle: x\n---\n\n![alt text]({target}){{fig-alt=\"alt\"}}\n")
+    with pytest.raises(RenderError, match="refused image"):
+        render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["html"], synthetic=False,
+                        title="Bad", engine="builtin")
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../x.md", "file:///etc/passwd", "javascript:alert(1)"])
+def test_links_outside_the_workspace_stop_the_render(tmp_path, target):
+    src = _copy_fixtures(tmp_path / "src")
+    (src / "bad.qmd").write_text(f"---\ntitle: x\n---\n\n[a link]({target})\n")
+    with pytest.raises(RenderError, match="refused link"):
+        render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["html"], synthetic=False,
+                        title="Bad", engine="builtin")
+
+
+def test_typst_cannot_read_outside_the_workspace(tmp_path):
+    src = _copy_fixtures(tmp_path / "src")
+    (tmp_path / "outside.txt").write_text("cp-outside-token\n")
+    raw = '```{=typst}\n#read("/' + (tmp_path / "outside.txt").as_posix().lstrip("/") + '")\n```\n'
+    (src / "bad.qmd").write_text("---\ntitle: x\n---\n\n" + raw)
+    with pytest.raises(RenderError, match="rendering pdf failed"):
+        render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["pdf"], synthetic=False,
+                        title="Bad", engine="builtin")

@@ -13,7 +13,7 @@ import pytest
 from pptx import Presentation
 from pptx.oxml.ns import qn
 
-from pipeline import render
+from pipeline.papers import engines as render
 from pipeline.paths import REPORT_DIR
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "render"
