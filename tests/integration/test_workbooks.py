@@ -7,7 +7,8 @@ import docx
 import openpyxl
 import pytest
 
-from pipeline import cli, report
+from pipeline import cli
+from pipeline.papers import publish
 from pipeline.paths import output_dir, processed_dir
 
 pytestmark = pytest.mark.integration
@@ -21,7 +22,7 @@ def _ensure_built(review_ids, render_last: bool = True):
         if not (processed_dir(review_id) / "_tables" / "review.json").exists():
             assert cli.build(review_id, jobs=2, render=False) == 0
     if render_last:
-        assert report.render_review(review_ids[-1], quiet=True) == 0
+        assert publish.render_review(review_ids[-1], quiet=True) == 0
 
 
 def _sheet_rows(ws, first_header: str):
