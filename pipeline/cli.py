@@ -4,7 +4,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pipeline.issues import ValidationFailed, summarise, write_issues
 from pipeline.paths import PROJ_ROOT, processed_dir, raw_dir
 
 ISSUES_FILE = "validation__issues.csv"
@@ -32,6 +31,7 @@ def clear_outputs(review_id: str, keep: tuple[str, ...] = (ISSUES_FILE, "sample"
 
 def run_validate(review_id: str, folder: Path | None = None, quiet: bool = False):
     """Validate a review, write its issue report; return the Review or raise ValidationFailed."""
+    from pipeline.issues import ValidationFailed, summarise, write_issues
     from pipeline.load import load_review
 
     folder = folder or raw_dir(review_id)
@@ -61,6 +61,8 @@ def _setup_validate(p):
 
 
 def _validate(args) -> int:
+    from pipeline.issues import ValidationFailed  # lazily: `notebook` stages need no pandas here
+
     try:
         run_validate(args.review_id)
     except ValidationFailed:
@@ -108,6 +110,8 @@ def build(review_id: str, jobs: int = 2, render: bool = True) -> int:
     stays), so nothing half-built is left where a finished result would be.
     """
     from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.issues import ValidationFailed
 
     from pipeline.notebooks import NotebookFailed, run_notebook
     from pipeline.stages import ANALYSIS_ORDER, STAGES
@@ -189,6 +193,7 @@ def _setup_sample(p):
 
 def _sample(args) -> int:
     from pipeline import sample
+    from pipeline.issues import ValidationFailed
     from pipeline.params import params
 
     prm = params()
@@ -233,6 +238,7 @@ def _setup_forms(p):
 
 def _forms(args) -> int:
     from pipeline import forms, sample
+    from pipeline.issues import ValidationFailed
 
     try:
         review, other = sample.load_for(args.review_id, ("teams",))

@@ -5,6 +5,10 @@ results (STYLE.md). ``run_notebook`` executes one into
 ``data/processed/<id>/notebooks/`` and turns a failing cell into an error that
 names the notebook and the cell; it checks Papermill's recorded exception in
 the executed notebook, not only the exit status.
+
+The process that runs a notebook imports only Papermill and the stage
+registry (pandas and the analyses load in the kernel, where the work is), and
+talks to its kernel over Unix-domain sockets: see ``_kernel_config``.
 """
 from __future__ import annotations
 
@@ -13,12 +17,15 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from pipeline.params import Params, params
 from pipeline.paths import NOTEBOOK_DIR, PROJ_ROOT, processed_dir
 from pipeline.stages import STAGES, Stage
+
+if TYPE_CHECKING:  # pandas and params load lazily: the notebook runner needs neither
+    import pandas as pd
+
+    from pipeline.params import Params
 
 
 class NotebookFailed(RuntimeError):
@@ -36,6 +43,7 @@ def _write_json(path: Path, doc: dict) -> None:
 
 def start(review_id: str, stage_name: str):
     """Open the validated review (only the tables this stage declares) and its output folder."""
+    from pipeline.params import params
     from pipeline.snapshot import open_review
 
     stage = STAGES[stage_name]
@@ -54,6 +62,8 @@ def run_stage(review, prm: Params, out: Path, stage_name: str) -> dict:
     ``skipped_reason``, so that the stage's outputs always exist and the report
     can say what was not analysed and why.
     """
+    import pandas as pd
+
     stage = STAGES[stage_name]
     fig_dir = out / stage.figure_dir
     status = {"stage": stage.name, "review_id": review.review_id, "modules": {}}
@@ -80,15 +90,59 @@ def run_stage(review, prm: Params, out: Path, stage_name: str) -> dict:
 
 def show(out: Path, csv_name: str, n: int = 40) -> pd.DataFrame:
     """A published table, for display in the notebook."""
+    import pandas as pd
+
     return pd.read_csv(out / csv_name).head(n)
 
 
 # ------------------------------------------------------------------ running notebooks
 
 
+def _kernel_config():
+    """Configuration for the kernel Papermill starts: IPC transport where the OS has it.
+
+    By default jupyter_client connects to a kernel over TCP on 127.0.0.1, and
+    ipykernel then logs "Kernel is running over TCP without encryption ...
+    susceptible to eavesdropping" (issue 15). Its advice is followed here: on
+    POSIX systems the kernel's five channels are Unix-domain sockets beside the
+    connection file in Jupyter's runtime folder (``KernelManager.transport =
+    "ipc"``), which only this user can open and which never touch the network,
+    so the warning is neither true nor printed. Windows has no IPC transport;
+    there the kernel stays on the loopback interface.
+    """
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc"}}) if os.name == "posix" else Config()
+
+
+def _import_papermill():
+    """Papermill, imported without its optional HDFS support.
+
+    ``papermill.iorw`` tries ``from pyarrow.fs import HadoopFileSystem`` for
+    ``hdfs://`` paths, which we never use; that one import loads pyarrow and
+    numpy and costs about half of the runner's start-up, in every notebook
+    stage. While Papermill loads, ``pyarrow.fs`` is marked absent (a ``None``
+    entry in ``sys.modules`` makes the import fail, and Papermill falls back to
+    "install pyarrow for hdfs"); the mark is then removed, so pyarrow itself
+    still imports normally afterwards. Nothing changes when pyarrow is already loaded.
+    """
+    import sys
+
+    if "papermill.iorw" in sys.modules or "pyarrow.fs" in sys.modules:
+        import papermill
+        return papermill
+    sys.modules["pyarrow.fs"] = None
+    try:
+        import papermill
+    finally:
+        if sys.modules.get("pyarrow.fs", 0) is None:
+            del sys.modules["pyarrow.fs"]
+    return papermill
+
+
 def run_notebook(stage_name: str, review_id: str) -> Path:
     """Execute one stage's notebook with Papermill for a review; raise NotebookFailed on a failing cell."""
-    import papermill as pm
+    pm = _import_papermill()
     from papermill.exceptions import PapermillExecutionError
 
     stage: Stage = STAGES[stage_name]
@@ -103,6 +157,7 @@ def run_notebook(stage_name: str, review_id: str) -> Path:
         pm.execute_notebook(
             str(source), str(tmp), parameters={"review_id": review_id}, kernel_name="python3",
             cwd=str(PROJ_ROOT), progress_bar=False, log_output=False, report_mode=False,
+            config=_kernel_config(),
         )
     except PapermillExecutionError as exc:
         shutil.move(tmp, out_dir / f"{source.stem}.failed.ipynb") if tmp.exists() else None
