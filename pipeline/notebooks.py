@@ -8,7 +8,7 @@ the executed notebook, not only the exit status.
 
 The process that runs a notebook imports only Papermill and the stage
 registry (pandas and the analyses load in the kernel, where the work is), and
-talks to its kernel over Unix-domain sockets: see ``_kernel_config``.
+talks to its kernel over Unix-domain sockets: see ``_kernel_manager_class``.
 """
 from __future__ import annotations
 
@@ -98,21 +98,45 @@ def show(out: Path, csv_name: str, n: int = 40) -> pd.DataFrame:
 # ------------------------------------------------------------------ running notebooks
 
 
-def _kernel_config():
-    """Configuration for the kernel Papermill starts: IPC transport where the OS has it.
+def _kernel_manager_class():
+    """The kernel manager Papermill starts each kernel with: IPC transport where the OS has it.
 
     By default jupyter_client connects to a kernel over TCP on 127.0.0.1, and
     ipykernel then logs "Kernel is running over TCP without encryption ...
     susceptible to eavesdropping" (issue 15). Its advice is followed here: on
-    POSIX systems the kernel's five channels are Unix-domain sockets beside the
-    connection file in Jupyter's runtime folder (``KernelManager.transport =
-    "ipc"``), which only this user can open and which never touch the network,
-    so the warning is neither true nor printed. Windows has no IPC transport;
-    there the kernel stays on the loopback interface.
+    POSIX systems the kernel's five channels are Unix-domain sockets
+    (``transport = "ipc"``), which never touch the network and which only this
+    user can open, so the warning is neither true nor printed. Each kernel gets
+    its own socket path in Jupyter's runtime folder (jupyter_client's default,
+    a relative ``kernel-ipc``, would be shared by kernels running at the same
+    time); jupyter_client removes the sockets when the kernel shuts down.
+    Windows has no IPC transport: there the kernel stays on the loopback interface.
     """
-    from traitlets.config import Config
+    from jupyter_client.manager import AsyncKernelManager
 
-    return Config({"KernelManager": {"transport": "ipc"}}) if os.name == "posix" else Config()
+    if os.name != "posix":
+        return AsyncKernelManager
+    import tempfile
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+    from jupyter_core.utils import ensure_dir_exists
+    from traitlets import default
+
+    class IpcKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            folder = jupyter_runtime_dir()
+            if len(folder) > 80:  # a Unix socket path has at most 107 bytes
+                folder = tempfile.gettempdir()
+            ensure_dir_exists(folder, 0o700)
+            return os.path.join(folder, f"cp-kernel-{uuid.uuid4().hex[:12]}")
+
+    return IpcKernelManager
 
 
 def _import_papermill():
@@ -157,7 +181,8 @@ def run_notebook(stage_name: str, review_id: str) -> Path:
         pm.execute_notebook(
             str(source), str(tmp), parameters={"review_id": review_id}, kernel_name="python3",
             cwd=str(PROJ_ROOT), progress_bar=False, log_output=False, report_mode=False,
-            config=_kernel_config(),
+            request_save_on_cell_execute=False,  # one save when done (and on a failure), not one per cell
+            kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as exc:
         shutil.move(tmp, out_dir / f"{source.stem}.failed.ipynb") if tmp.exists() else None
