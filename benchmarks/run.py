@@ -182,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma-separated parts to leave out: builtin, quarto, scale")
     parser.add_argument("--scale-full", action="store_true", help="also run the 10^6-row scale benchmark")
     parser.add_argument("--quarto", default=None, help="the quarto executable (default: see above)")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the figures already in FILE that this run does not measure")
     args = parser.parse_args(argv)
     reviews = [r for r in args.reviews.split(",") if r] or None
     skip = {s for s in args.skip.split(",") if s}
@@ -199,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_scale(Path(tmp), args.scale_full, result)
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["provisional"] = result["load_before"] > cores / 4  # other work was running when we began
+    if args.update and args.json.exists():
+        result = {**json.loads(args.json.read_text(encoding="utf-8")), **result}
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.json}", file=sys.stderr)
     return 0
