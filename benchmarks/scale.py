@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py [--sizes 1000 10000 100000 1000000]
                                          [--teams 5000] [--areas 150] [--years 10]
-                                         [--workbooks 200] [--keep DIR]
+                                         [--workbooks 200] [--keep DIR] [--json FILE]
 
 For each size, ``pipeline.examples.generate_scaled`` writes an invented review
 (that many case-audit rows, and the same case_population; ``--teams`` teams
@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workbooks", type=int, default=200, help="0 to skip the many-workbooks case")
     parser.add_argument("--workbook-rows", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, default=None, help="generate into this folder and keep it")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows into this JSON file")
     args = parser.parse_args(argv)
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="cp-scale-"))
@@ -168,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"| {r['label']} | {r['validate_s']:.1f} | {r['validate_mb']:,.0f} | {r['analyse_s']:.1f} | "
               f"{r['analyse_mb']:,.0f} | {r['issues']} |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if args.keep is None:
         import shutil
 

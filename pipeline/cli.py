@@ -380,6 +380,7 @@ def _setup_sample(p):
 
 def _sample(args) -> int:
     from pipeline import sample
+    from pipeline.issues import ValidationFailed
     from pipeline.params import params
 
     prm = params()
@@ -431,6 +432,7 @@ def _setup_forms(p):
 
 def _forms(args) -> int:
     from pipeline import forms, sample
+    from pipeline.issues import ValidationFailed
 
     try:
         review, other = sample.load_for(args.review_id, ("teams",))

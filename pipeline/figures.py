@@ -140,6 +140,27 @@ def _svg_with_text_alternative(svg: bytes, title: str, alt: str) -> bytes:
     return text.encode("utf-8")
 
 
+@contextmanager
+def _layout_done(fig: Figure):
+    """Within the block, draw ``fig`` with the layout its last draw computed, without computing it again.
+
+    Constrained layout measures every text's extent on each draw, and was half
+    the cost of saving a chart (issue 14). The PNG's draw has placed the axes
+    (in fractions of the figure, so the same at any resolution); the SVG is
+    drawn with those positions kept ("none" engine), and the figure's own
+    engine is put back afterwards.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None:
+        yield
+        return
+    fig.set_layout_engine("none")
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
 def save_figure(fig: Figure, out_dir, name: str, caption: str, alt: str, data: pd.DataFrame) -> dict[str, Path]:
     """Write ``<name>.png``, ``<name>.svg``, ``<name>.csv`` and ``<name>.json`` into ``out_dir``.
 
@@ -174,7 +195,8 @@ def save_figure(fig: Figure, out_dir, name: str, caption: str, alt: str, data: p
             metadata={"Software": None, "Title": name, "Description": alt},
         )
         buf = BytesIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Description": alt})
+        with _layout_done(fig):
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Description": alt})
     paths["svg"].write_bytes(_svg_with_text_alternative(buf.getvalue(), caption, alt))
 
     frame = data if isinstance(data.index, pd.RangeIndex) else data.reset_index()
