@@ -48,6 +48,8 @@ def unbuilt_review():
     review_id = f"t-cli-{uuid.uuid4().hex[:8]}"
     folder = RAW_DIR / review_id
     shutil.copytree(RAW_DIR / "example-phase1", folder)
+    meta = folder / "review.yml"  # the contract: review_id equals the folder name
+    meta.write_text(re.sub(r"^review_id:.*$", f"review_id: {review_id}", meta.read_text(), flags=re.M))
     yield review_id
     shutil.rmtree(folder)
     shutil.rmtree(PROCESSED_DIR / review_id, ignore_errors=True)
@@ -104,7 +106,7 @@ def test_an_impossible_census_date_is_one_line(unbuilt_review):
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
     out = done.stdout + done.stderr
     errors = [line for line in out.splitlines() if "ERROR" in line or line.startswith("error")]
-    assert len(errors) == 1 and "review.yml" in errors[0] and "month" in errors[0], out
+    assert len(errors) == 1 and "review.yml" in errors[0] and "census_date" in errors[0], out
 
 
 def test_debug_shows_the_traceback(unbuilt_review, monkeypatch):
