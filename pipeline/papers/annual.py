@@ -21,8 +21,15 @@ from pipeline import disclosure as dc
 from pipeline.contract import contract
 from pipeline.papers import annexes
 from pipeline.papers.annual_charts import monitoring_chart, timescale_chart, trend_chart
-from pipeline.papers.annual_years import (Year, compare, compliance_table, context_table, grade_table,
-                                          monitoring_series, timescale_table)
+from pipeline.papers.annual_years import (
+    Year,
+    compare,
+    compliance_table,
+    context_table,
+    grade_table,
+    monitoring_series,
+    timescale_table,
+)
 from pipeline.papers.errors import ReportError
 from pipeline.papers.format import date_label, name_list, num, pct, short_date, signed, whole
 from pipeline.papers.markup import literal

@@ -5,8 +5,11 @@ The words are authored under ``report/``: the paper's ``.qmd``, the review's
 Each section function here returns *slots*: a generated block (a ``str``,
 written to the workspace's ``sections/``) or a :class:`~pipeline.papers.tables.Prose`
 choice among authored partials (copied to ``chosen/``; ``None`` leaves the
-slot empty). No sentence is built here; the numbers the words quote are the
-variables of :mod:`pipeline.papers.board_vars`. Every value from the data
+slot empty). The numbers the words quote are the variables of
+:mod:`pipeline.papers.board_vars`. Still written here, as short templates
+around data: the per-question line of the key audit questions, a finding's
+"(rating: ...)" label, the "Owner: ... Status: ..." of a recommendation, and
+the sentence that replaces a chart left out of a public paper. Every value from the data
 passes through :mod:`pipeline.papers.markup` (directly or through
 :func:`~pipeline.papers.tables.md_table`).
 """
@@ -21,11 +24,17 @@ from pipeline import disclosure as dc
 from pipeline import figures as fg
 from pipeline.contract import contract
 from pipeline.papers import across, annexes, board_annex
-from pipeline.papers.board_blocks import (criterion_figure, criterion_heading, criterion_texts, figure_block,
-                                           gated_figure, key_criteria)
+from pipeline.papers.board_blocks import (
+    criterion_figure,
+    criterion_heading,
+    criterion_texts,
+    figure_block,
+    gated_figure,
+    key_criteria,
+)
+from pipeline.papers.board_vars import build_variables
 from pipeline.papers.format import date_label, month_label, num, pct
 from pipeline.papers.markup import literal
-from pipeline.papers.board_vars import build_variables
 from pipeline.papers.protect import Protected, cell, cells, intervals, protect, small_any
 from pipeline.papers.results import CONFIG_DIR, Results
 from pipeline.papers.tables import Prose, figure_ref, md_table, prose, rag_cell, rating_or_unrated

@@ -15,7 +15,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pipeline.papers.board_blocks import criterion_figure, criterion_heading, criterion_texts, figure_block, key_criteria
+from pipeline.papers.board_blocks import (
+    criterion_figure,
+    criterion_heading,
+    criterion_texts,
+    figure_block,
+    key_criteria,
+)
 from pipeline.papers.errors import ReportError
 from pipeline.papers.format import num
 from pipeline.papers.markup import literal

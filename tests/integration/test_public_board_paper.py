@@ -178,9 +178,10 @@ def test_the_same_data_as_a_board_paper_shows_the_numbers(built, tmp_path):
     results = read_results(RID)
     prot = protect(review, results)
     assert not prot.public
-    board = board_paper.section_compliance(results, tmp_path, prot)
+    board = board_paper.section_compliance(results, tmp_path, prot)["compliance"]
     public_review = open_review(RID)
     public = board_paper.section_compliance(results, tmp_path, protect(public_review, results))
+    public = public["compliance"]
     assert "| c |" not in board and "| c |" in public
     ca = pd.read_csv(built["processed"] / "case_audit__criterion_compliance.csv", dtype={"criterion_id": str})
     row = ca[(ca["no_n"].between(1, 5))].iloc[0]
