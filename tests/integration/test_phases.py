@@ -121,6 +121,7 @@ def test_phase3_sets_the_matrix_after_each_phase_side_by_side(built):
     worst = ev3[ev3["rag"].isin(["red", "amber", "green"])].assign(
         order=lambda f: f["rag"].map({"green": 0, "amber": 1, "red": 2})).groupby("finding_id")["order"].max()
     word = {0: "Green", 1: "Amber", 2: "Red"}
+    worst = worst[worst.index.str.startswith("JAR")]  # the CAPACITY heading is not a JAR row
     for fid, order in worst.items():
         assert word[order] in rows[fid][2], fid
     text = built["example-phase3"]
