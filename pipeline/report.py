@@ -994,7 +994,8 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-RENDER_PARAMS = ("ratings", "questionnaire", "workforce", "monitoring", "intervals", "timescales", "sample")
+RENDER_PARAMS = ("ratings", "questionnaire", "workforce", "monitoring", "intervals", "timescales", "sample",
+                 "disclosure")
 
 
 def params_text() -> str:
