@@ -232,7 +232,12 @@ def extract_xlsx(path: Path) -> Extracted:
     return Extracted(" ".join(c for r in rows for c in r if c), rows)
 
 
-EXTRACTORS = {".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf, ".docx": extract_docx,
+def extract_json(path: Path) -> Extracted:
+    """A published JSON record (disclosure.json): its text as written."""
+    return Extracted(Path(path).read_text(encoding="utf-8"), [])
+
+
+EXTRACTORS = {".json": extract_json, ".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf, ".docx": extract_docx,
               ".pptx": extract_pptx, ".xlsx": extract_xlsx}
 
 
@@ -337,7 +342,8 @@ def check_protection(tables: Mapping[str, SuppressedTable]) -> None:
     for name, table in tables.items():
         if not table.is_suppressed:
             continue
-        if table.problem is None and table.any_hidden:
+        counts = table.mask[list(table.count_cols)].to_numpy(dtype=bool)
+        if table.problem is None and counts.any() and not counts.all():
             bad.append(f"{name}: hidden cells with no record of the constraints around them")
             continue
         if table.problem is not None:

@@ -163,9 +163,11 @@ def _not_evidenced_table(results: Results, audience: str) -> dc.SuppressedTable 
                         index=["answered_n", "not_evidenced_n", "evidenced_n"])
     side["all"] = side[sources].sum(axis=1)
     mask = base.mask.copy()
+    problem = None  # the constraints of the turned table, for the publication check
     try:
         turned = dc.suppress_table(side, sources, sums={"all": sources},
                                    row_sums={"answered_n": ["not_evidenced_n", "evidenced_n"]})
+        problem = turned.problem
         for s in sources:
             for col in ("answered_n", "not_evidenced_n"):
                 mask.at[s, col] = bool(turned.mask.at[col, s])
@@ -174,7 +176,7 @@ def _not_evidenced_table(results: Results, audience: str) -> dc.SuppressedTable 
     for col in ("not_evidenced_pct", "ci_low_pct", "ci_high_pct"):
         mask[col] = mask["answered_n"] | mask["not_evidenced_n"]
     primary = base.primary
-    return dc.SuppressedTable(base.frame, mask, primary, base.count_cols, audience)
+    return dc.SuppressedTable(base.frame, mask, primary, base.count_cols, audience, problem=problem)
 
 
 def _supervision_table(results: Results, audience: str) -> dc.SuppressedTable | None:
