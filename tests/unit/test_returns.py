@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import openpyxl
 import pandas as pd
-import pytest
 
 from pipeline import returns as rt
 from pipeline import sample as sm
