@@ -1,9 +1,9 @@
 """The Quarto engine: ``quarto render`` of a private copy of the workspace.
 
-Each render copies the workspace into the render's temporary folder and runs
-Quarto there, with its caches and scratch files (``.quarto``, ``*_files``,
-XDG folders, ``TMPDIR``) inside that folder too, so nothing is left in
-``report/`` or elsewhere. Before Quarto sees the copy:
+Each render copies the workspace into a folder inside it
+(``quarto-render-*``, removed afterwards) and runs Quarto there, with its
+caches and scratch files (XDG folders, ``TMPDIR``) in the render's temporary
+folder, so no ``.quarto`` or other file is left in ``report/`` or elsewhere. Before Quarto sees the copy:
 
 * ``_variables.yml`` is written with every value as literal Markdown text
   (``markup.literal``): Quarto reads var values as Markdown, then searches
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,26 @@ from pipeline.papers.engines.common import (
 from pipeline.papers.engines.shortcodes import expand_meta, split_front_matter
 
 TO = {"html": "html", "pdf": "typst", "docx": "docx", "pptx": "pptx"}
-_SCRATCH = shutil.ignore_patterns(".quarto", "*_files", ".*.typ", "_freeze")
+COPY_PREFIX = "quarto-render-"
+_SCRATCH = shutil.ignore_patterns(".quarto", "*_files", ".*.typ", "_freeze", COPY_PREFIX + "*")
 
 
 def render(job: Job, quarto: str, formats: list[str]) -> dict[str, Path]:
-    """Render ``job`` with ``quarto render``, one format at a time, into its temporary folder."""
-    src = job.tmp / "_src"
-    shutil.copytree(job.source.parent, src, ignore=_SCRATCH)
+    """Render ``job`` with ``quarto render``, one format at a time, into its temporary folder.
+
+    The copy Quarto renders lives inside the workspace, not in the hidden
+    temporary folder: Quarto ignores a project's ``_variables.yml`` when a
+    folder on the path starts with a dot. It is removed afterwards."""
+    src = Path(tempfile.mkdtemp(prefix=COPY_PREFIX, dir=job.source.parent))
+    try:
+        shutil.rmtree(src)
+        shutil.copytree(job.source.parent, src, ignore=_SCRATCH)
+        return _render_copy(job, quarto, formats, src)
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+
+
+def _render_copy(job: Job, quarto: str, formats: list[str], src: Path) -> dict[str, Path]:
     work = job.tmp / "_work"
     work.mkdir()
     source = src / job.source.name
