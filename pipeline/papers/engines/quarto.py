@@ -26,10 +26,11 @@ import yaml
 from pipeline.papers import markup
 import pipeline.papers.engines.office as office
 from pipeline.papers.engines.common import (
-    HTML_CSS, SAFE_FILTER, SYNTHETIC_NOTICE, Job, fail, synthetic_html, text_value,
+    HTML_CSS, SAFE_FILTER, TEMPLATE_DIR, SYNTHETIC_NOTICE, Job, fail, synthetic_html, text_value,
 )
 from pipeline.papers.engines.shortcodes import expand_meta, split_front_matter
 
+ALT_FILTER = TEMPLATE_DIR / "quarto-alt.lua"
 TO = {"html": "html", "pdf": "typst", "docx": "docx", "pptx": "pptx"}
 COPY_PREFIX = "quarto-render-"
 _SCRATCH = shutil.ignore_patterns(".quarto", "*_files", ".*.typ", "_freeze", COPY_PREFIX + "*")
@@ -56,7 +57,8 @@ def _render_copy(job: Job, quarto: str, formats: list[str], src: Path) -> dict[s
     source = src / job.source.name
     _write_variables(src / "_variables.yml", job.variables)
     original = source.read_text(encoding="utf-8")
-    shutil.copyfile(SAFE_FILTER, src / SAFE_FILTER.name)
+    for lua in (SAFE_FILTER, ALT_FILTER):
+        shutil.copyfile(lua, src / lua.name)
     env = _environment(job)
     written = {}
     for fmt in formats:
@@ -106,7 +108,7 @@ def _write_source(source: Path, original: str, job: Job, extra: dict) -> None:
         meta[key] = list(meta.get(key) or []) + values
     meta["title"] = markup.literal(job.title)
     meta["lang"] = job.lang
-    meta["filters"] = list(meta.get("filters") or []) + [SAFE_FILTER.name]
+    meta["filters"] = [SAFE_FILTER.name, *(meta.get("filters") or []), "quarto", ALT_FILTER.name]
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10**9)
     source.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
 
@@ -137,8 +139,8 @@ def _format_options(fmt: str, job: Job, src: Path, work: Path) -> tuple[dict, li
             encoding="utf-8",
         )
         cover = work / "synthetic-cover.typ"
-        cover.write_text(
-            '```{=typst}\n#block(width: 100%, inset: 8pt, stroke: 1.5pt + rgb("#8a1c1c"))[*' + SYNTHETIC_NOTICE + "*]\n```\n",
+        cover.write_text(  # raw Typst: Quarto puts include-before-body into its template as it stands
+            '#block(width: 100%, inset: 8pt, stroke: 1.5pt + rgb("#8a1c1c"))[*' + SYNTHETIC_NOTICE + "*]\n",
             encoding="utf-8",
         )
         return {"include-in-header": [str(header)], "include-before-body": [str(cover)]}, []
