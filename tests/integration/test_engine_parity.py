@@ -119,7 +119,7 @@ def read_docx(path: Path) -> dict:
     doc = docx.Document(str(path))
     headings = [_heading(p.text) for p in doc.paragraphs if p.style.name.startswith("Heading") and p.text.strip()]
     # Quarto writes a callout as a one-column table headed by its kind: layout, not a table of the paper
-    tables = [t for t in doc.tables if _norm(t.rows[0].cells[0].text) not in CALLOUTS]
+    tables = [t for t in doc.tables if _norm(t.rows[0].cells[0].text) not in CALLOUTS and len(t.columns) > 1]
     cells = [_norm(c.text) for t in tables for row in t.rows for c in row.cells]
     with zipfile.ZipFile(path) as z:
         xml = z.read("word/document.xml").decode("utf-8")

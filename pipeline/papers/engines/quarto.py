@@ -15,6 +15,7 @@ folder, so no ``.quarto`` or other file is left in ``report/`` or elsewhere. Bef
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -66,8 +67,10 @@ def _render_copy(job: Job, quarto: str, formats: list[str], src: Path) -> dict[s
         extra, args = _format_options(fmt, job, src, work)
         _write_source(source, original, job, extra)
         args = [quarto, "render", source.name, "--to", TO[fmt], "--output", name] + args
+        log = work / f"{fmt}-alt.json"
         try:
-            proc = subprocess.run(args, cwd=src, env=env, capture_output=True, text=True, timeout=1800)
+            proc = subprocess.run(args, cwd=src, env=dict(env, RENDER_ALT_LOG=str(log)), capture_output=True,
+                                  text=True, timeout=1800)
         except (OSError, subprocess.SubprocessError) as exc:
             raise fail(fmt, f"quarto could not run: {exc}") from exc
         if proc.returncode != 0:
@@ -80,7 +83,7 @@ def _render_copy(job: Job, quarto: str, formats: list[str], src: Path) -> dict[s
         if fmt == "docx":
             office.finish_docx(out, job)
         elif fmt == "pptx":
-            office.finish_pptx(out, job, [])
+            office.finish_pptx(out, job, json.loads(log.read_text(encoding="utf-8")) if log.exists() else [])
         written[fmt] = out
     return written
 
