@@ -211,7 +211,9 @@ def test_word_says_the_same(rendered):
         x, y = read_docx(a), read_docx(b)
         assert x["headings"] == y["headings"], f"{base}: headings differ: {sorted(set(x['headings']) ^ set(y['headings']))[:10]}"
         assert sorted(x["cells"]) == sorted(y["cells"]), f"{base}: table cells differ"
-        assert sorted(x["alts"]) == sorted(y["alts"]), f"{base}: figure alt texts differ"
+        # Quarto's Word callouts carry an icon picture with an empty description (decorative): left out
+        assert sorted(a for a in x["alts"] if a) == sorted(a for a in y["alts"] if a), f"{base}: figure alt texts differ"
+        assert all(x["alts"]), f"{base}: a built-in Word picture without alt text"
         assert numbers(" ".join(x["cells"])) == numbers(" ".join(y["cells"])), f"{base}: numbers differ"
         assert ratings(x["text"]) == ratings(y["text"]), f"{base}: ratings differ"
         assert all(NOTICE in h for h in x["headers"]) and all(NOTICE in h for h in y["headers"])
