@@ -467,3 +467,17 @@ def test_typst_cannot_read_outside_the_workspace(tmp_path):
     with pytest.raises(RenderError, match="rendering pdf failed"):
         render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["pdf"], synthetic=False,
                         title="Bad", engine="builtin")
+
+
+@pytest.mark.integration
+def test_genuine_quarto_refuses_an_image_outside_the_workspace_and_leaves_no_scratch(tmp_path, monkeypatch, quarto_exe):
+    src = _copy_fixtures(tmp_path / "src")
+    (src / "_quarto.yml").write_text("project:\n  type: default\n")
+    (src / "bad.qmd").write_text("---\ntitle: x\n---\n\n![alt text](/etc/passwd){fig-alt=\"alt\"}\n")
+    monkeypatch.setenv("CP_QUARTO", quarto_exe)
+    before = _listing(src)
+    with pytest.raises(RenderError, match="refused image"):
+        render_document(src / "bad.qmd", VARIABLES, tmp_path / "out", "bad", ["html"], synthetic=False,
+                        title="Bad", engine="quarto")
+    assert _listing(src) == before  # no .quarto, no *_files, nothing beside the sources
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["src"], ["out", "src"])

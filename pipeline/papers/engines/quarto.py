@@ -1,9 +1,9 @@
 """The Quarto engine: ``quarto render`` of a private copy of the workspace.
 
-Each render copies the workspace into the render's temporary folder and runs
-Quarto there, with its caches and scratch files (``.quarto``, ``*_files``,
-XDG folders, ``TMPDIR``) inside that folder too, so nothing is left in
-``report/`` or elsewhere. Before Quarto sees the copy:
+Each render copies the workspace into a folder inside it
+(``quarto-render-*``, removed afterwards) and runs Quarto there, with its
+caches and scratch files (XDG folders, ``TMPDIR``) in the render's temporary
+folder, so no ``.quarto`` or other file is left in ``report/`` or elsewhere. Before Quarto sees the copy:
 
 * ``_variables.yml`` is written with every value as literal Markdown text
   (``markup.literal``): Quarto reads var values as Markdown, then searches
@@ -15,8 +15,10 @@ XDG folders, ``TMPDIR``) inside that folder too, so nothing is left in
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,24 +27,40 @@ import yaml
 from pipeline.papers import markup
 import pipeline.papers.engines.office as office
 from pipeline.papers.engines.common import (
-    HTML_CSS, REFERENCE_DOCX, REFERENCE_PPTX, SAFE_FILTER, SYNTHETIC_NOTICE, Job, fail, synthetic_html, text_value,
+    HTML_CSS, REFERENCE_DOCX, REFERENCE_PPTX, SAFE_FILTER, SYNTHETIC_NOTICE, TEMPLATE_DIR, Job, fail, synthetic_html,
+    text_value,
 )
 from pipeline.papers.engines.shortcodes import expand_meta, split_front_matter
 
+ALT_FILTER = TEMPLATE_DIR / "quarto-alt.lua"
 TO = {"html": "html", "pdf": "typst", "docx": "docx", "pptx": "pptx"}
-_SCRATCH = shutil.ignore_patterns(".quarto", "*_files", ".*.typ", "_freeze")
+COPY_PREFIX = "quarto-render-"
+_SCRATCH = shutil.ignore_patterns(".quarto", "*_files", ".*.typ", "_freeze", COPY_PREFIX + "*")
 
 
 def render(job: Job, quarto: str, formats: list[str]) -> dict[str, Path]:
-    """Render ``job`` with ``quarto render``, one format at a time, into its temporary folder."""
-    src = job.tmp / "_src"
-    shutil.copytree(job.source.parent, src, ignore=_SCRATCH)
+    """Render ``job`` with ``quarto render``, one format at a time, into its temporary folder.
+
+    The copy Quarto renders lives inside the workspace, not in the hidden
+    temporary folder: Quarto ignores a project's ``_variables.yml`` when a
+    folder on the path starts with a dot. It is removed afterwards."""
+    src = Path(tempfile.mkdtemp(prefix=COPY_PREFIX, dir=job.source.parent))
+    try:
+        shutil.rmtree(src)
+        shutil.copytree(job.source.parent, src, ignore=_SCRATCH)
+        return _render_copy(job, quarto, formats, src)
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+
+
+def _render_copy(job: Job, quarto: str, formats: list[str], src: Path) -> dict[str, Path]:
     work = job.tmp / "_work"
     work.mkdir()
     source = src / job.source.name
     _write_variables(src / "_variables.yml", job.variables)
     original = source.read_text(encoding="utf-8")
-    shutil.copyfile(SAFE_FILTER, src / SAFE_FILTER.name)
+    for lua in (SAFE_FILTER, ALT_FILTER):
+        shutil.copyfile(lua, src / lua.name)
     env = _environment(job)
     written = {}
     for fmt in formats:
@@ -50,8 +68,10 @@ def render(job: Job, quarto: str, formats: list[str]) -> dict[str, Path]:
         extra, args = _format_options(fmt, job, src, work)
         _write_source(source, original, job, extra)
         args = [quarto, "render", source.name, "--to", TO[fmt], "--output", name] + args
+        log = work / f"{fmt}-alt.json"
         try:
-            proc = subprocess.run(args, cwd=src, env=env, capture_output=True, text=True, timeout=1800)
+            proc = subprocess.run(args, cwd=src, env=dict(env, RENDER_ALT_LOG=str(log)), capture_output=True,
+                                  text=True, timeout=1800)
         except (OSError, subprocess.SubprocessError) as exc:
             raise fail(fmt, f"quarto could not run: {exc}") from exc
         if proc.returncode != 0:
@@ -64,7 +84,7 @@ def render(job: Job, quarto: str, formats: list[str]) -> dict[str, Path]:
         if fmt == "docx":
             office.finish_docx(out, job)
         elif fmt == "pptx":
-            office.finish_pptx(out, job, [])
+            office.finish_pptx(out, job, json.loads(log.read_text(encoding="utf-8")) if log.exists() else [])
         written[fmt] = out
     return written
 
@@ -92,7 +112,7 @@ def _write_source(source: Path, original: str, job: Job, extra: dict) -> None:
         meta[key] = list(meta.get(key) or []) + values
     meta["title"] = markup.literal(job.title)
     meta["lang"] = job.lang
-    meta["filters"] = list(meta.get("filters") or []) + [SAFE_FILTER.name]
+    meta["filters"] = [SAFE_FILTER.name, *(meta.get("filters") or []), "quarto", ALT_FILTER.name]
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10**9)
     source.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
 
@@ -123,8 +143,8 @@ def _format_options(fmt: str, job: Job, src: Path, work: Path) -> tuple[dict, li
             encoding="utf-8",
         )
         cover = work / "synthetic-cover.typ"
-        cover.write_text(
-            '```{=typst}\n#block(width: 100%, inset: 8pt, stroke: 1.5pt + rgb("#8a1c1c"))[*' + SYNTHETIC_NOTICE + "*]\n```\n",
+        cover.write_text(  # raw Typst: Quarto puts include-before-body into its template as it stands
+            '#block(width: 100%, inset: 8pt, stroke: 1.5pt + rgb("#8a1c1c"))[*' + SYNTHETIC_NOTICE + "*]\n",
             encoding="utf-8",
         )
         return {"include-in-header": [str(header)], "include-before-body": [str(cover)]}, []
