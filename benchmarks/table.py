@@ -72,8 +72,8 @@ def main(argv: list[str]) -> int:
                  "noisy; the CPU seconds are the steadier figure.")
     out = [note, ""] + build_table(r)
     if r.get("quarto_error"):
-        detail = "; ".join(r.get("quarto_error_detail") or [])
-        out += ["", f"The Quarto figures were not measured: `{r['quarto_error']}` ({detail})."]
+        detail = "; ".join(line[:100] for line in (r.get("quarto_error_detail") or [])[:2])
+        out += ["", f"The Quarto figures were not measured: the Quarto build failed ({detail})."]
     for part in (render_table(r), scale_table(r.get("scale") or [])):
         if part:
             out += [""] + part
