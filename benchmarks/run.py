@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -196,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             bench_builtin(Path(tmp), reviews, result)
         quarto = find_quarto(args.quarto)
         if quarto and "quarto" not in skip:
-            bench_quarto(Path(tmp), reviews, quarto, result)
+            try:
+                bench_quarto(Path(tmp), reviews, quarto, result)
+            except RuntimeError as exc:  # recorded, so the table says why the figure is missing
+                lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
+                result["quarto_error"] = lines[0][:300]
+                result["quarto_error_detail"] = sorted({line for line in lines if line.startswith("ERROR")})[:6]
         if "scale" not in skip:
             bench_scale(Path(tmp), args.scale_full, result)
     result["load_after"] = round(os.getloadavg()[0], 2)

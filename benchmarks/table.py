@@ -71,6 +71,9 @@ def main(argv: list[str]) -> int:
         note += (" **Provisional**: the machine was busy with other work, so wall times are high and "
                  "noisy; the CPU seconds are the steadier figure.")
     out = [note, ""] + build_table(r)
+    if r.get("quarto_error"):
+        detail = "; ".join(line[:100] for line in (r.get("quarto_error_detail") or [])[:2])
+        out += ["", f"The Quarto figures were not measured: the Quarto build failed ({detail})."]
     for part in (render_table(r), scale_table(r.get("scale") or [])):
         if part:
             out += [""] + part
