@@ -130,9 +130,10 @@ def test_editing_one_table_reruns_only_the_stages_that_read_it(repo):
     for stage in ("questionnaire", "case_audit", "monitoring"):
         mine = {k: h for k, h in before_a.items() if f"/{stage}__" in k or f"/figures/{stage}/" in k}
         assert mine and all(after_a[k] == h for k, h in mine.items()), stage
-    # findings reruns only if what it reads from workforce changed bytes
-    measures = f"data/processed/{A}/workforce__measures.csv"
-    assert (f"findings@{A}" in ran) == (after_a[measures] != before_a[measures])
+    # findings reruns: workforce__status.json, which it reads, now records the new snapshot of the
+    # workforce table (so that render can tell findings made from the old one from a fresh one)
+    status = f"data/processed/{A}/workforce__status.json"
+    assert after_a[status] != before_a[status] and f"findings@{A}" in ran
 
 
 def test_changing_a_rating_threshold_reruns_only_findings_and_render(repo):
