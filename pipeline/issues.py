@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from pipeline.issue_sheet import write_issues_xlsx, xlsx_path
-from pipeline.outputs import write_csv
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and the writers are imported where they are used: the command line imports this
+# module, and `python -m pipeline notebook` (every DVC stage) must start without pandas.
 
 ISSUE_COLUMNS = ["severity", "table", "file", "sheet", "row", "column", "value", "rule", "message"]
 ERROR = "error"
@@ -59,6 +62,8 @@ class ValidationFailed(Exception):
 
 def issues_frame(issues: list[Issue]) -> pd.DataFrame:
     """Issues as a table in a stable order: errors first, then by file, sheet and row."""
+    import pandas as pd
+
     frame = pd.DataFrame([asdict(i) for i in issues], columns=ISSUE_COLUMNS)
     if frame.empty:
         return frame
@@ -76,6 +81,9 @@ def write_issues(issues: list[Issue], path: Path) -> None:
     (a value that would run as a spreadsheet formula is written with a leading quote), and the
     same as .xlsx beside it (filters, frozen header; every text a text cell)."""
     frame = issues_frame(issues)
+    from pipeline.issue_sheet import write_issues_xlsx, xlsx_path
+    from pipeline.outputs import write_csv
+
     write_csv(frame, path)
     write_issues_xlsx(frame, xlsx_path(path))
 

@@ -49,4 +49,4 @@ def test_bold_id_escapes_both_parts():
 
 def test_figure_ref_caption_is_literal_and_alt_is_one_quoted_line():
     ref = figure_ref('Caption with $x$', "figures/a.png", 'Alt "quoted"\nnext')
-    assert ref == "![Caption with \\$x\\$](figures/a.png){fig-alt=\"Alt 'quoted' next\" width=\"100%\"}\n"
+    assert ref == "![Caption with \\$x\\$](figures/a.png){fig-alt=\"Alt \\\"quoted\\\" next\" width=\"100%\"}\n"

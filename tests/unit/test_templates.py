@@ -3,7 +3,6 @@ are files under report/templates/ that both engines use, and a council's replace
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -14,11 +13,11 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 
 from pipeline.papers import engines as render
+from pipeline.papers.engines import builtin, common, quarto
 from pipeline.paths import REPORT_DIR
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "render"
 TEMPLATES = REPORT_DIR / "templates"
-QUARTO_KIT = Path("/work/qkit/bin")
 DISTINCT = "Courier New"  # a font no default template uses
 VARIABLES = {"review": {"name": "Example review"}, "meeting": {"date": "12 February 2009"},
              "audit": {"cases_n": 40, "compliant_pct": "72.5"}}
@@ -86,16 +85,23 @@ def test_default_templates_are_branded():
         assert '<a:srgbClr val="1D3557"/>' in z.read("ppt/slideMasters/slideMaster1.xml").decode()
 
 
+def _use_templates(monkeypatch, ref_docx: Path, ref_pptx: Path) -> None:
+    """Swap the council's templates, as a council replacing the two files would, for both engines."""
+    for module in (common, builtin, quarto):
+        monkeypatch.setattr(module, "REFERENCE_DOCX", ref_docx)
+        monkeypatch.setattr(module, "REFERENCE_PPTX", ref_pptx)
+
+
 def test_both_engines_are_pointed_at_the_templates():
-    assert render.REFERENCE_DOCX == TEMPLATES / "reference.docx" and render.REFERENCE_DOCX.is_file()
-    assert render.REFERENCE_PPTX == TEMPLATES / "reference.pptx" and render.REFERENCE_PPTX.is_file()
+    assert common.REFERENCE_DOCX == TEMPLATES / "reference.docx" and common.REFERENCE_DOCX.is_file()
+    assert common.REFERENCE_PPTX == TEMPLATES / "reference.pptx" and common.REFERENCE_PPTX.is_file()
     import yaml
 
     fmt = yaml.safe_load((REPORT_DIR / "_quarto.yml").read_text())["format"]
     # the workspace is report/_build/<review_id>/, so ../../templates is report/templates
     workspace = REPORT_DIR / "_build" / "some-review"
-    assert (workspace / fmt["docx"]["reference-doc"]).resolve() == render.REFERENCE_DOCX
-    assert (workspace / fmt["pptx"]["reference-doc"]).resolve() == render.REFERENCE_PPTX
+    assert (workspace / fmt["docx"]["reference-doc"]).resolve() == common.REFERENCE_DOCX
+    assert (workspace / fmt["pptx"]["reference-doc"]).resolve() == common.REFERENCE_PPTX
 
 
 def test_default_render_uses_the_council_font(tmp_path):
@@ -105,9 +111,7 @@ def test_default_render_uses_the_council_font(tmp_path):
 
 
 def test_a_replacement_template_is_used(tmp_path, monkeypatch):
-    ref_docx, ref_pptx = _replacement(tmp_path)
-    monkeypatch.setattr(render, "REFERENCE_DOCX", ref_docx)
-    monkeypatch.setattr(render, "REFERENCE_PPTX", ref_pptx)
+    _use_templates(monkeypatch, *_replacement(tmp_path))
     word, slides = _render(_sources(tmp_path), tmp_path / "out", "fallback")
     doc = docx.Document(str(word))
     assert doc.styles["Heading 1"].font.name == DISTINCT
@@ -116,12 +120,9 @@ def test_a_replacement_template_is_used(tmp_path, monkeypatch):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not (QUARTO_KIT / "quarto").exists(), reason="genuine Quarto is not installed here")
-def test_a_replacement_template_is_used_by_quarto(tmp_path, monkeypatch):
-    ref_docx, ref_pptx = _replacement(tmp_path)
-    monkeypatch.setattr(render, "REFERENCE_DOCX", ref_docx)
-    monkeypatch.setattr(render, "REFERENCE_PPTX", ref_pptx)
-    monkeypatch.setenv("PATH", f"{QUARTO_KIT}{os.pathsep}{os.environ['PATH']}")
+def test_a_replacement_template_is_used_by_quarto(tmp_path, monkeypatch, quarto_exe):
+    _use_templates(monkeypatch, *_replacement(tmp_path))
+    monkeypatch.setenv("CP_QUARTO", quarto_exe)
     word, slides = _render(_sources(tmp_path), tmp_path / "out", "quarto")
     assert docx.Document(str(word)).styles["Heading 1"].font.name == DISTINCT
     assert _title_font(slides) == DISTINCT
