@@ -459,7 +459,8 @@ def _suppress_wide(frame, count_cols, sums, row_sums, small, locked, keep=(), un
                            small, interval)
     problem = _problem(cells, hidden, None, inequalities)
     problem.small, problem.interval = tuple(small), interval
-    if pr.audit(problem, small, interval, first_only=True):  # the search guarantees this; kept as a last line of defence
+    failures = pr.audit(problem, small, interval, first_only=True)
+    if failures:  # the search guarantees none; kept as a last line of defence
         raise DisclosureError(f"{len(failures)} small count(s) cannot be protected")
     shape = (cells.nr, cells.nc)
     n = cells.nr * cells.nc

@@ -9,7 +9,6 @@ while the committed page is stale.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from pipeline.contract import HERE, ColumnSpec, Contract, TableSpec, contract
 

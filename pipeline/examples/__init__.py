@@ -37,7 +37,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from pipeline.examples.annual import generate_example_annual
