@@ -24,7 +24,7 @@ SHELL := bash
 DVC_FILTER := 2>&1 | { grep -v -E '^$$|To track the changes with git|^[[:space:]]*git add |To enable auto staging|dvc config core.autostage|Use `dvc push`|is empty\.$$' || true; }
 
 .DEFAULT_GOAL := help
-.PHONY: FORCE help venv report reports summary validate build test test-fast test-setup dvc-yaml benchmark sample forms clean distclean axe
+.PHONY: FORCE help venv report reports summary validate build lint test test-fast test-setup dvc-yaml benchmark sample forms clean distclean axe
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,7 +51,7 @@ endif
 # always asks DVC.
 REVIEWS := $(shell sed -n '/^reviews:/,/^[^ -]/s/^  *- *//p' params.yaml)
 BUILD_INPUTS = $(shell find data/raw pipeline notebooks report/config report/reviews report/templates \
-                 -type f ! -name '*.pyc' 2>/dev/null) params.yaml dvc.yaml $(wildcard report/*.qmd report/_quarto.yml)
+                 -type f ! -name '*.pyc' 2>/dev/null | sed 's/ /\\ /g') params.yaml dvc.yaml $(wildcard report/*.qmd report/_quarto.yml)
 BUILT := report/_output/.built
 MISSING := $(filter-out $(wildcard $(addprefix report/_output/,$(REVIEWS))),$(addprefix report/_output/,$(REVIEWS)))
 # `python -m pipeline.repro` is `dvc repro` on both cores: one DVC process per group of
@@ -105,7 +105,10 @@ test-setup: $(STAMP) $(AXE) ## install what the tests need (Chromium as root, ax
 	  bash $(QUARTO_KIT)/install.sh .tools/quarto || { \
 	    echo "could not install the Quarto kit: run  bash $(QUARTO_KIT)/install.sh .tools/quarto" >&2; exit 1; }; fi
 
-test: test-setup ## run the whole test suite (installs what it needs first)
+lint: $(STAMP) ## ruff: lint with the complexity cap (pyproject.toml)
+	$(BIN)/ruff check .
+
+test: test-setup lint ## run the whole test suite (installs what it needs first, lints first)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) ## run the unit and validation tests only
