@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.contract import contract
 from pipeline.papers.errors import ReportError
 from pipeline.papers.format import date_label, num
-from pipeline.papers.markup import literal
+from pipeline.papers.markup import literal, plain
 from pipeline.papers.results import Results, read_table
 from pipeline.papers.tables import Prose, md_table, prose, rag_cell, rating_or_unrated
 from pipeline.paths import PROJ_ROOT, processed_dir
@@ -86,8 +86,8 @@ def across_variables(review, results: Results, stood: list[Stood]) -> dict:
             ever_red |= set(s.matrix.loc[s.matrix["finding_rag"] == "red", "finding_id"])
     v["across"] = {
         "previous_n": num(len(stood)), "reviews_n": num(len(stood) + 1),
-        "previous": literal(" and ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else "".join(labels)),
-        "red_any_n": num(len(ever_red)), "red_any": literal(", ".join(sorted(ever_red)) or "none"),
+        "previous": plain(" and ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else "".join(labels)),
+        "red_any_n": num(len(ever_red)), "red_any": plain(", ".join(sorted(ever_red)) or "none"),
     }
     return v
 

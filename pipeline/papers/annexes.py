@@ -18,7 +18,7 @@ import yaml
 from pipeline import snapshot
 from pipeline.dvcgen import code_deps
 from pipeline.papers.format import num
-from pipeline.papers.markup import literal
+from pipeline.papers.markup import plain
 from pipeline.papers.results import CONFIG_DIR
 from pipeline.papers.tables import Prose, md_table, prose
 from pipeline.params import params
@@ -97,7 +97,7 @@ def provenance_variables(engine: str) -> dict:
         own = metadata.version("cp-review-pipeline")
     except metadata.PackageNotFoundError:
         own = "not installed"
-    return {"engine": literal(engine), "pipeline": literal(own), "code_version": code_version(),
+    return {"engine": plain(engine), "pipeline": plain(own), "code_version": code_version(),
             "python": platform.python_version()}
 
 

@@ -32,7 +32,7 @@ from pipeline.papers.annual_years import (
 )
 from pipeline.papers.errors import ReportError
 from pipeline.papers.format import date_label, name_list, num, pct, short_date, signed, whole
-from pipeline.papers.markup import literal
+from pipeline.papers.markup import literal, plain
 from pipeline.papers.results import REVIEWS_DIR
 from pipeline.papers.tables import Prose, bold_id, md_table, prose
 from pipeline.snapshot import open_review
@@ -75,11 +75,11 @@ def review_variables(years: list[Year], engine: str) -> dict:
     labels = [y.label for y in years]
     public = dc.AUDIENCE_SUPPRESSED[this.audience]
     return {
-        "engine": literal(engine),
-        "review": {"id": literal(this.review_id), "title": literal(meta["title"]),
-                   "authority": literal(meta["authority"]),
+        "engine": plain(engine),
+        "review": {"id": plain(this.review_id), "title": plain(meta["title"]),
+                   "authority": plain(meta["authority"]),
                    "census_date": date_label(meta["census_date"]), "year": this.label,
-                   "subtitle": f"Annual practice-audit report {this.label}, {literal(meta['authority'])}",
+                   "subtitle": f"Annual practice-audit report {this.label}, {plain(meta['authority'])}",
                    "years": name_list(labels), "first_year": labels[0], "years_n": num(len(years)),
                    "previous_year": labels[-2] if len(years) > 1 else "none"},
         "note": {"convention": dc.CONVENTION_NOTE if public else "", "audience": "public" if public else "board"},
@@ -159,7 +159,7 @@ def section_trend(years: list[Year], comp: list, texts: pd.Series, workspace: Pa
         down = [cid for cid in ids if cmp.loc[cid, "direction"] == "worsened"]
         skipped = [cid for cid in ids if cmp.loc[cid, "direction"] == "not compared"]
         v[key] = {"since": since, "up_n": num(len(up)), "down_n": num(len(down)),
-                  "up": literal(name_list(up)), "down": literal(name_list(down))}
+                  "up": plain(name_list(up)), "down": plain(name_list(down))}
         if key == "prev" and len(years) < 3:
             continue
         statement.append(_trend_statement(labels[-1], since, up, down, skipped, cmp, comp, years, key, texts))
@@ -256,7 +256,7 @@ def _section_timescales(years, tables, workspace) -> tuple[dict, dict]:
                                              widths=[18] + [16] * len(labels) + [14, 20])
         up = [t.frame.at[m, "short_label"] for m in t.frame.index if cmp.loc[m, "direction"] == "improved"]
         down = [t.frame.at[m, "short_label"] for m in t.frame.index if cmp.loc[m, "direction"] == "worsened"]
-        v["up"], v["down"] = literal(name_list(up).lower()), literal(name_list(down).lower())
+        v["up"], v["down"] = plain(name_list(up).lower()), plain(name_list(down).lower())
     slots["timescales"] = "\n".join(out)
     return slots, v
 

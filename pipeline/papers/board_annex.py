@@ -24,7 +24,7 @@ from pipeline.papers.board_blocks import (
 )
 from pipeline.papers.errors import ReportError
 from pipeline.papers.format import num
-from pipeline.papers.markup import literal
+from pipeline.papers.markup import literal, plain
 from pipeline.papers.protect import Protected
 from pipeline.papers.results import CONFIG_DIR, Results
 from pipeline.papers.tables import Markup, Prose, md_table, prose, rag_cell
@@ -47,7 +47,7 @@ def method_variables(review, prot: Protected) -> dict:
         certainty = doc.get("certainty_n", doc.get("high_risk_n"))
         v["design"] = {"margin_pct": num(doc.get("margin_pct"), 1), "required_n": num(doc.get("required_n")),
                        "certainty_n": prot.count(certainty) if prot.public else num(certainty),
-                       "seed": literal(doc.get("seed"))}
+                       "seed": plain(doc.get("seed"))}
     return v
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from pipeline import disclosure as dc
 from pipeline.contract import contract
 from pipeline.papers.format import date_label, month_label, num, pct
-from pipeline.papers.markup import literal
+from pipeline.papers.markup import plain
 from pipeline.papers.protect import Protected, cell, intervals, protect, row_of
 from pipeline.papers.results import Results
 from pipeline.papers.tables import RAG_WORD
@@ -31,13 +31,13 @@ def review_variables(review) -> dict:
     phase = meta.get("phase")
     evidence = [label for table, label in EVIDENCE if table in review.present]
     return {
-        "id": literal(review.review_id), "title": literal(meta["title"]), "authority": literal(meta["authority"]),
-        "board": literal(meta.get("board", "")), "meeting_date": date_label(meta.get("meeting_date")),
-        "author": literal(meta.get("author", "")), "classification": literal(meta.get("classification", "")),
+        "id": plain(review.review_id), "title": plain(meta["title"]), "authority": plain(meta["authority"]),
+        "board": plain(meta.get("board", "")), "meeting_date": date_label(meta.get("meeting_date")),
+        "author": plain(meta.get("author", "")), "classification": plain(meta.get("classification", "")),
         "phase": str(phase or ""), "phase_ordinal": ORDINAL.get(phase, str(phase or "")),
         "census_date": date_label(meta["census_date"]),
-        "subtitle": (f"Phase {phase}: report to the {literal(meta.get('board', 'Board'))}" if phase
-                     else f"Annual practice-audit report, {literal(meta['authority'])}"),
+        "subtitle": (f"Phase {phase}: report to the {plain(meta.get('board', 'Board'))}" if phase
+                     else f"Annual practice-audit report, {plain(meta['authority'])}"),
         "evidence_list": ", ".join(evidence) or "no analysed tables",
     }
 
@@ -55,7 +55,7 @@ def questionnaire_variables(review, results: Results, prot: Protected) -> dict |
         "returns_n": num(returns.shape[0]) if returns is not None
         else num(len(team_p)) if team_p is not None else "n/a",
         "questions_n": num(len(qs)),
-        "pressures_n": num(len(county)), "pressures": literal(", ".join(county) or "none"),
+        "pressures_n": num(len(county)), "pressures": plain(", ".join(county) or "none"),
         "coinciding_n": num(int(team_p["is_coinciding"].sum())) if team_p is not None else "n/a",
         "threshold_pct": pct(prm.questionnaire.county_pressure_below_pct),
     }
@@ -205,7 +205,7 @@ def build_variables(review, results: Results, engine: str, prot: Protected | Non
     teams = team_variables(review)
     if teams is not None:
         v["teams"] = teams
-    v["engine"] = literal(engine)
+    v["engine"] = plain(engine)
     return v
 
 
