@@ -58,6 +58,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m" if _is_month(str(col)) else "%Y-%m-%d")
     out = neutralise(out)
+    # A lone carriage return is a line break that the CSV writer would not quote (it quotes
+    # only its own line terminator, LF), so the row would split when read back: write it as LF.
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
