@@ -1,6 +1,6 @@
 """Hostile text in every free-text field reaches every format, with either engine, as the text typed.
 
-A copy of example-phase1 under data/raw/_t-hostile-<pid>/ gets, in its
+A copy of example-phase1 under data/raw/t-hostile-<pid>/ gets, in its
 recommendations (text and owner), evidence-map lines, team names, area labels,
 question and criterion text and review.yml metadata, strings that would be
 markup, a formula, a path or a shortcode if they were read as anything but
@@ -188,7 +188,7 @@ def hostile_build(tmp_path_factory, quarto_exe):
     base = tmp_path_factory.mktemp("hostile")
     canary = base / "canary.txt"
     canary.write_text(TOKEN + "\n", encoding="utf-8")
-    review_id = f"_t-hostile-{os.getpid()}"
+    review_id = f"t-hostile-{os.getpid()}"
     folder = ROOT / "data" / "raw" / review_id
     said = make_hostile_review(folder, hostile(canary))
     outputs = {}
