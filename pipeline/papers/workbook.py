@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -102,6 +103,21 @@ def _sheets(spec: dict, tables: dict, fill: dict, synthetic: bool) -> tuple[dict
     return sheets, order
 
 
+@contextmanager
+def _no_link_markup():
+    """gptables turns any text of the form ``[words](target)`` into a live hyperlink, table cells
+    included. Our workbooks author no links, and text from the data must stay text, so that
+    parsing is switched off while a workbook is written."""
+    from gptables.core.wrappers import GPWorksheet
+
+    original = GPWorksheet.__dict__["_replace_url"]
+    GPWorksheet._replace_url = staticmethod(lambda string: string)
+    try:
+        yield
+    finally:
+        GPWorksheet._replace_url = original
+
+
 def write_workbook(path: Path, kind: str, tables: dict, *, title: str, authority: str, synthetic: bool,
                    year: str = "") -> Path:
     """Write the tables workbook of a paper (``kind``: ``annual`` or ``board``) to ``path``.
@@ -124,9 +140,10 @@ def write_workbook(path: Path, kind: str, tables: dict, *, title: str, authority
                       contact=[" ".join(c.split()) for c in text["cover"]["contact"]])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    gpt.write_workbook(str(path), sheets=sheets, cover=cover, notes_table=notes,
-                       contentsheet_options={"additional_elements": ["subtitles"]} if synthetic else {},
-                       workbook_options={"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    with _no_link_markup():
+        gpt.write_workbook(str(path), sheets=sheets, cover=cover, notes_table=notes,
+                           contentsheet_options={"additional_elements": ["subtitles"]} if synthetic else {},
+                           workbook_options={"strings_to_formulas": False, "strings_to_urls": False,
+                                             "strings_to_numbers": False})
     make_reproducible(path)
     return path

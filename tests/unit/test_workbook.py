@@ -100,3 +100,16 @@ def test_publish_frame_keeps_only_listed_columns():
     assert list(out.columns) == ["Criterion", "Yes", "Judged"]
     assert out["Judged"].tolist() == [20, 20]
     assert wb.publish_frame(pd.DataFrame({"x": [np.nan, 2.25]}), {"x": "X"}, "I")["X"].tolist() == ["[x]", 2.3]
+
+
+def test_link_markup_in_the_data_stays_text(tmp_path):
+    table = compliance("board")
+    two_links = "[one](http://a.example) and [two](file:///etc/passwd)"
+    table.frame.loc["C02", "domain"] = two_links
+    path = wb.write_workbook(tmp_path / wb.BOARD_FILE, "board", {"compliance": table}, title="[t](http://t.example)",
+                             authority="Test Council", synthetic=True)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Table 1"]
+    assert find(sheet, "C02")[1] == two_links  # as typed, not two hyperlinks (gptables' link syntax)
+    links = [c.hyperlink.target for ws in book.worksheets for r in ws.iter_rows() for c in r if c.hyperlink]
+    assert not [t for t in links if t and ("example" in t or t.startswith("file:"))], links  # contents links only
