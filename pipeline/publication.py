@@ -227,7 +227,8 @@ def extract_xlsx(path: Path) -> Extracted:
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True)
-    rows = [["" if v is None else str(v) for v in row] for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+    rows = [["" if v is None else str(v) for v in row]
+            for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
     book.close()
     return Extracted(" ".join(c for r in rows for c in r if c), rows)
 
@@ -237,8 +238,8 @@ def extract_json(path: Path) -> Extracted:
     return Extracted(Path(path).read_text(encoding="utf-8"), [])
 
 
-EXTRACTORS = {".json": extract_json, ".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf, ".docx": extract_docx,
-              ".pptx": extract_pptx, ".xlsx": extract_xlsx}
+EXTRACTORS = {".json": extract_json, ".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf,
+              ".docx": extract_docx, ".pptx": extract_pptx, ".xlsx": extract_xlsx}
 
 
 def extract(path: Path) -> Extracted:

@@ -123,7 +123,8 @@ def check_value(key: str, value, rule: dict, spec: Contract) -> tuple[object, Is
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or any(isinstance(v, (list, dict)) for v in value):
-            return None, _bad(key, value, "list", f"{key} must be a list of review ids, e.g. [review-2010, review-2011]")
+            return None, _bad(key, value, "list",
+                              f"{key} must be a list of review ids, e.g. [review-2010, review-2011]")
         return [str(v) for v in value], None
     return str(value), None
 

@@ -36,7 +36,8 @@ def _fmt(value) -> str | None:
     return str(value)
 
 
-def _at(frame: pd.DataFrame, idx, table: str, severity: str, column: str | None, value, rule: str, message: str) -> Issue:
+def _at(frame: pd.DataFrame, idx, table: str, severity: str, column: str | None, value, rule: str,
+        message: str) -> Issue:
     row = frame.loc[idx]
     return Issue(severity, table, row["_file"], row["_sheet"] if isinstance(row["_sheet"], str) else None,
                  int(row["_row"]), column, _fmt(value), rule, message)
@@ -124,7 +125,8 @@ def run_schema(spec: TableSpec, frame: pd.DataFrame, meta: dict, tables: dict[st
         if check == "not_nullable":
             rule, message, value = "required", f"{column} is required and is blank", None
         elif check == "field_uniqueness":
-            rule, message, value = "duplicate", f"{column} must be unique; this value is on an earlier row", frame.at[idx, column]
+            rule, value = "duplicate", frame.at[idx, column]
+            message = f"{column} must be unique; this value is on an earlier row"
         elif check == "multiple_fields_uniqueness":
             column = "+".join(spec.unique_together)
             value = ", ".join(_fmt(frame.at[idx, c]) or "" for c in spec.unique_together)
