@@ -372,7 +372,8 @@ def _write_figures(tables: dict, fig_dir: Path, criteria: pd.DataFrame | None = 
     written: list[Path] = []
     items = "; ".join(
         (f"{r.criterion_id} {_pct(r.compliance_pct)} ({r.yes_n} of {r.answered_n}, 95% interval "
-         f"{stats.format_rounded(r.ci_low_pct)} to {stats.format_rounded(r.ci_high_pct)})") if r.answered_n else f"{r.criterion_id} no answers"
+         f"{stats.format_rounded(r.ci_low_pct)} to {stats.format_rounded(r.ci_high_pct)})")
+        if r.answered_n else f"{r.criterion_id} no answers"
         for r in cc.itertuples())
     fig = fg.pct_bar_chart(cc, label="criterion_id", value="compliance_pct", low="ci_low_pct",
                            high="ci_high_pct", n="answered_n", wording="text",

@@ -197,7 +197,8 @@ def _build_previous(review_id: str, jobs: int, con: Console, chain: tuple[str, .
         try:
             require_review(check_review_id(prev))
         except (CliError, BadReviewId) as exc:
-            raise CliError(f"review {review_id!r} compares itself with {prev!r} (previous_reviews), but {exc}") from None
+            raise CliError(f"review {review_id!r} compares itself with {prev!r} (previous_reviews), "
+                           f"but {exc}") from None
         con.say(f"{review_id}: compares itself with {prev}, which has not been built: building it first")
         rc = build(prev, jobs=jobs, render=False, con=con, chain=chain + (review_id,))
         if rc:

@@ -62,7 +62,8 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 #: Order in which series take colours (black last: it is kept for reference lines).
-PALETTE = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "sky_blue", "reddish_purple", "yellow", "black")]
+PALETTE = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "sky_blue", "reddish_purple",
+                                  "yellow", "black")]
 NEUTRAL = "#7F7F7F"
 
 #: RAG ratings: colour, the word, a hatch and a marker, so the rating survives greyscale and colour blindness.
@@ -302,7 +303,8 @@ def pct_bar_chart(
         if title:
             ax.set_title(title, loc="left")
         if rag:
-            handles = [Patch(facecolor=v["colour"], hatch=v["hatch"], edgecolor="black", label=v["label"]) for v in RAG.values()]
+            handles = [Patch(facecolor=v["colour"], hatch=v["hatch"], edgecolor="black", label=v["label"])
+                       for v in RAG.values()]
             ax.legend(handles=handles, loc="lower right", fontsize=8)
     return fig
 
@@ -371,7 +373,8 @@ def category_heatmap(table: pd.DataFrame, styles: dict, title: str = "", missing
                 if is_missing:
                     text = missing_text
                 ax.add_patch(Rectangle((j, nrow - 1 - i), 1, 1, facecolor=colour, edgecolor="white", linewidth=1))
-                ax.text(j + 0.5, nrow - 0.5 - i, text, ha="center", va="center", fontsize=MIN_FONT_PT, color=_text_colour(colour))
+                ax.text(j + 0.5, nrow - 0.5 - i, text, ha="center", va="center", fontsize=MIN_FONT_PT,
+                        color=_text_colour(colour))
         ax.set_xlim(0, ncol)
         ax.set_ylim(0, nrow)
         ax.set_xticks(np.arange(ncol) + 0.5, [str(c) for c in table.columns], rotation=90)
@@ -381,7 +384,8 @@ def category_heatmap(table: pd.DataFrame, styles: dict, title: str = "", missing
             ax.spines[side].set_visible(False)
         if title:
             ax.set_title(title, loc="left")
-        handles = [Patch(facecolor=c, edgecolor="black", label=f"{t} = {str(code).replace('_', ' ')}") for code, (t, c) in styles.items()]
+        handles = [Patch(facecolor=c, edgecolor="black", label=f"{t} = {str(code).replace('_', ' ')}")
+                   for code, (t, c) in styles.items()]
         # below the grid, so the cells keep the page's width
         fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=MIN_FONT_PT)
     return fig
@@ -398,7 +402,8 @@ def _text_colour(colour: str) -> str:
 _HATCHES = ["", "//", "..", "xx", "\\\\", "oo", "--", "++"]
 
 
-def stacked_pct_bar(counts: pd.DataFrame, colours: dict | None = None, title: str = "", xlabel: str = "Per cent") -> Figure:
+def stacked_pct_bar(counts: pd.DataFrame, colours: dict | None = None, title: str = "",
+                    xlabel: str = "Per cent") -> Figure:
     """Horizontal 100% stacked bars: one bar per row of ``counts``, one segment per column, in column order.
 
     For grade distributions per domain. Each segment takes a colour *and* a
@@ -423,8 +428,8 @@ def stacked_pct_bar(counts: pd.DataFrame, colours: dict | None = None, title: st
                     linewidth=0.5, height=0.7, label=str(col).replace("_", " ").capitalize())
             for i in range(k):
                 if w[i] >= 6:
-                    ax.text(left[i] + w[i] / 2, y[i], f"{stats.format_rounded(w[i])}%", ha="center", va="center", fontsize=MIN_FONT_PT,
-                            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+                    ax.text(left[i] + w[i] / 2, y[i], f"{stats.format_rounded(w[i])}%", ha="center", va="center",
+                            fontsize=MIN_FONT_PT, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
             left += w
         for i in range(k):
             ax.text(101, y[i], f"n={int(totals.iloc[i])}", va="center", ha="left", fontsize=MIN_FONT_PT)
@@ -434,5 +439,6 @@ def stacked_pct_bar(counts: pd.DataFrame, colours: dict | None = None, title: st
         ax.set_xlabel(xlabel)
         if title:
             ax.set_title(title, loc="left")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if k < 4 else -0.12), ncols=min(len(counts.columns), 5), fontsize=MIN_FONT_PT)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if k < 4 else -0.12),
+                  ncols=min(len(counts.columns), 5), fontsize=MIN_FONT_PT)
     return fig

@@ -151,7 +151,8 @@ def _source_value(source: str, ref, tables: dict) -> dict | None:
         r = _lookup(t, "criterion_id", ref, source)
         n = _int(r["yes_n"] + r["no_n"] + r["not_evidenced_n"])
         reference = r.get("reference")
-        label = str(reference).strip() if reference is not None and not pd.isna(reference) and str(reference).strip() else str(r["criterion_id"])
+        has_reference = reference is not None and not pd.isna(reference) and str(reference).strip()
+        label = str(reference).strip() if has_reference else str(r["criterion_id"])
         w = "weighted_" if "weighted_pct" in r.index else ""
         return {"value": _num(r[f"{w}pct" if w else "compliance_pct"]), "unit": "%", "n": n,
                 "ref_label": label, "ci_low_pct": _num(r.get(f"{w}ci_low_pct")),

@@ -28,7 +28,8 @@ from pipeline.readers import issue as _issue
 from pipeline.review import PROVENANCE, Review, empty_column
 from pipeline.review_yml import read_meta
 
-EXCEL_ERRORS = {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+EXCEL_ERRORS = {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!",
+                "#CALC!"}
 
 
 # --------------------------------------------------------------------------- files
@@ -96,7 +97,8 @@ def to_text(series: pd.Series) -> pd.Series:
         if isinstance(v, bool):
             return "TRUE" if v else "FALSE"
         if isinstance(v, (dt.datetime, dt.date)):
-            return v.isoformat()[:10] if not isinstance(v, dt.datetime) or v.time() == dt.time() else v.isoformat(sep=" ")
+            date_only = not isinstance(v, dt.datetime) or v.time() == dt.time()
+            return v.isoformat()[:10] if date_only else v.isoformat(sep=" ")
         text = str(v).strip()
         return text or None
 
@@ -178,7 +180,8 @@ def parse_months(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed = pd.to_datetime(pd.DataFrame({"year": m[0].astype(float), "month": m[1].astype(float), "day": 1.0}),
                             errors="coerce")
     if is_cell.any():
-        cells = raw.where(is_cell, None).map(lambda v: pd.Timestamp(v).to_period("M").to_timestamp() if v is not None else pd.NaT)
+        cells = raw.where(is_cell, None).map(
+            lambda v: pd.Timestamp(v).to_period("M").to_timestamp() if v is not None else pd.NaT)
         parsed = parsed.where(~is_cell, pd.to_datetime(cells, errors="coerce"))
     parsed, out_of_range = _within_range(parsed)
     nonblank = to_text(raw).notna()
@@ -237,6 +240,11 @@ def _misspelt(head: str, hmap: dict[str, str], spec: TableSpec, part: RawPart, i
     return hmap[near]
 
 
+def _is_blank(v) -> bool:
+    """An empty cell: None, whitespace-only text or NaN."""
+    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and math.isnan(v))
+
+
 def _columns_of(part: RawPart, spec: TableSpec, bank_ids: list[str] | None, issues: list[Issue]) -> dict[int, str]:
     """Map a part's positional columns to canonical names; report header problems."""
     hmap = spec.header_map()
@@ -249,7 +257,7 @@ def _columns_of(part: RawPart, spec: TableSpec, bank_ids: list[str] | None, issu
     for pos, head in enumerate(part.header):
         folded = fold(head)
         if not folded:
-            if part.frame[pos].map(lambda v: v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and math.isnan(v))).all():
+            if part.frame[pos].map(_is_blank).all():
                 continue
             issues.append(_issue(QUERY, spec.name, part.file, part.sheet, 1, f"(column {pos + 1})", None,
                                  "unnamed_column", "a column with values has no header and is ignored"))
@@ -381,8 +389,8 @@ def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
     frames = []
     for part in parts:
         mapping = _columns_of(part, spec, bank_ids, issues)
-        if any(i.rule in ("missing_column", "duplicate_column", "misspelt_column") and i.file == part.file and i.sheet == part.sheet
-               for i in issues):
+        if any(i.rule in ("missing_column", "duplicate_column", "misspelt_column") and i.file == part.file
+               and i.sheet == part.sheet for i in issues):
             continue  # rows cannot be read without their columns; the header error says why
         blank = _blank_row_mask(part.frame)
         if len(part.frame):
@@ -415,7 +423,10 @@ def build_table(spec: TableSpec, parts: list[RawPart], spec_all: Contract,
             continue
         kind = col.type if col else "code"
         codes = (col.codes if col else code_of_wide.get(name)) if kind == "code" else None
-        typing = (lambda values: _type_cells(values, kind, codes, spec_all))
+
+        def typing(values, kind=kind, codes=codes):
+            return _type_cells(values, kind, codes, spec_all)
+
         if kind == "text" or (kind == "code" and codes is None):
             text, parsed, rule = typing(raw[name])  # vectorised already: no per-value parsing
         else:
@@ -482,7 +493,8 @@ def read_review(folder: Path, spec: Contract | None = None, limits: LimitsParams
                     file, sheet, how = workbooks[0], name, f"the workbook has no sheet {name!r}"
                 else:
                     file, sheet, how = f"{name}.csv", None, f"there is no {name}.csv (or sheet {name!r})"
-                why = {"always": "always required"}.get(table_spec.required, f"required ({table_spec.required.replace(':', ' ')})")
+                why = {"always": "always required"}.get(table_spec.required,
+                                                        f"required ({table_spec.required.replace(':', ' ')})")
                 issues.append(_issue(ERROR, name, file, sheet, None, None, None, "missing_table",
                                      f"table {name} is {why}: {how}"))
             continue

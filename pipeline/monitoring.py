@@ -251,8 +251,10 @@ def xmr_figure(county: pd.DataFrame, measure: str, params: Params):
     )
     alt = (
         f"Line chart of {label.lower()} per month from {months.iloc[0]:%B %Y} to {months.iloc[-1]:%B %Y}, "
-        f"from {stats.format_rounded(chart['value'].iloc[0])} to {stats.format_rounded(chart['value'].iloc[-1])}. Baseline mean "
-        f"{stats.format_rounded(chart['mean'].iloc[0])}, process limits {stats.format_rounded(chart['lcl'].iloc[0])} to {stats.format_rounded(chart['ucl'].iloc[0])}. "
+        f"from {stats.format_rounded(chart['value'].iloc[0])} to {stats.format_rounded(chart['value'].iloc[-1])}. "
+        "Baseline mean "
+        f"{stats.format_rounded(chart['mean'].iloc[0])}, process limits {stats.format_rounded(chart['lcl'].iloc[0])} "
+        f"to {stats.format_rounded(chart['ucl'].iloc[0])}. "
     )
     if not steps.empty:
         last = chart.iloc[-1]
@@ -330,6 +332,7 @@ def write_outputs(review, params: Params, out_dir: Path | str, fig_dir: Path | s
             figs.append(("monitoring__cpp_open_by_area", area_trend_figure(areas)))
         for name, (fig, caption, alt, data) in figs:
             data = data.assign(month=data["month"].dt.strftime("%Y-%m"))
-            paths = fg.save_figure(fig, Path(fig_dir) if fig_dir else out_dir / "figures", name, caption=caption, alt=alt, data=data)
+            paths = fg.save_figure(fig, Path(fig_dir) if fig_dir else out_dir / "figures", name, caption=caption,
+                                   alt=alt, data=data)
             written += list(paths.values())
     return written

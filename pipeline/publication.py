@@ -227,7 +227,8 @@ def extract_xlsx(path: Path) -> Extracted:
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True)
-    rows = [["" if v is None else str(v) for v in row] for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+    rows = [["" if v is None else str(v) for v in row]
+            for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
     book.close()
     return Extracted(" ".join(c for r in rows for c in r if c), rows)
 
@@ -237,8 +238,8 @@ def extract_json(path: Path) -> Extracted:
     return Extracted(Path(path).read_text(encoding="utf-8"), [])
 
 
-EXTRACTORS = {".json": extract_json, ".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf, ".docx": extract_docx,
-              ".pptx": extract_pptx, ".xlsx": extract_xlsx}
+EXTRACTORS = {".json": extract_json, ".html": extract_html, ".htm": extract_html, ".pdf": extract_pdf,
+              ".docx": extract_docx, ".pptx": extract_pptx, ".xlsx": extract_xlsx}
 
 
 def extract(path: Path) -> Extracted:
@@ -266,6 +267,30 @@ def _hint(value: str) -> str:
     return value if len(value) <= 4 else value[:3] + "..."
 
 
+def _team_count_findings(name: str, content: Extracted, forbidden: Forbidden) -> list[Finding]:
+    """A small (1 to 5) count in a table row that names a team."""
+    teams = _token_pattern(forbidden.team_names)
+    if teams is None:
+        return []
+    flagged = set()
+    for row in content.rows:
+        joined = " ".join(row)
+        named = teams.search(joined)
+        if not named:
+            continue
+        if len(row) > 1:
+            small = [c for c in row if SMALL_COUNT.match(c) and not teams.search(c)]
+        else:  # a PDF line: a lone 1-5 beside the team's name
+            rest = teams.sub(" ", joined)
+            small = SMALL_COUNT_TOKEN.findall(rest)
+        if small:
+            flagged.add(named.group(0))
+    if flagged:
+        return [Finding(name, f"a team-level count of 1 to 5 in a table row naming "
+                              f"{len(flagged)} team(s), e.g. '{sorted(flagged)[0]}'")]
+    return []
+
+
 def check_text(name: str, content: Extracted, forbidden: Forbidden) -> list[Finding]:
     """Everything forbidden found in one file's extracted text."""
     findings: list[Finding] = []
@@ -284,24 +309,7 @@ def check_text(name: str, content: Extracted, forbidden: Forbidden) -> list[Find
         if hits:
             findings.append(Finding(name, f"{len(hits)} value(s) of {where} (free text), e.g. "
                                           f"'{_hint(hits[0])}'"))
-    teams = _token_pattern(forbidden.team_names)
-    if teams is not None:
-        flagged = set()
-        for row in content.rows:
-            joined = " ".join(row)
-            named = teams.search(joined)
-            if not named:
-                continue
-            if len(row) > 1:
-                small = [c for c in row if SMALL_COUNT.match(c) and not teams.search(c)]
-            else:  # a PDF line: a lone 1-5 beside the team's name
-                rest = teams.sub(" ", joined)
-                small = SMALL_COUNT_TOKEN.findall(rest)
-            if small:
-                flagged.add(named.group(0))
-        if flagged:
-            findings.append(Finding(name, f"a team-level count of 1 to 5 in a table row naming "
-                                          f"{len(flagged)} team(s), e.g. '{sorted(flagged)[0]}'"))
+    findings += _team_count_findings(name, content, forbidden)
     return findings
 
 

@@ -81,7 +81,8 @@ def _decode(data: bytes, name: str, table: str) -> tuple[str | None, list[Issue]
     if b"\x00" in data:
         row = data[: data.index(b"\x00")].count(b"\n") + 1
         return None, [issue(ERROR, table, name, None, row, None, None, "encoding",
-                            "the file contains NUL bytes (UTF-16 or a binary file?); save it as CSV UTF-8 or Windows-1252")]
+                            "the file contains NUL bytes (UTF-16 or a binary file?); "
+                            "save it as CSV UTF-8 or Windows-1252")]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
@@ -204,7 +205,8 @@ def read_csv_part(path: Path, table: str, limits: LimitsParams) -> tuple[RawPart
                                 "the file has no header row")]
     del text
     if len(values) > limits.max_rows + 1:
-        return None, [limit_issue(table, name, None, "max_rows", limits.max_rows, f"the file has {len(values) - 1:,} rows")]
+        return None, [limit_issue(table, name, None, "max_rows", limits.max_rows,
+                                  f"the file has {len(values) - 1:,} rows")]
     header, body, rows = split_header(values)
     if long_possible:
         long = _long_cell(values, header, np.arange(1, len(values) + 1), (table, name, None), limits)
@@ -336,7 +338,8 @@ def read_workbook(path: Path, tables: set[str], limits: LimitsParams) -> tuple[l
 
     name = path.name
     if path.stat().st_size == 0:
-        return [], [issue(ERROR, "", name, None, None, None, None, "empty_file", "the workbook is empty (zero bytes)")], set()
+        return [], [issue(ERROR, "", name, None, None, None, None, "empty_file",
+                          "the workbook is empty (zero bytes)")], set()
     over = workbook_limits(path, limits)
     if over is not None:
         return [], [over], set()

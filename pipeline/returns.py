@@ -62,7 +62,8 @@ def read_returns(folder: Path) -> tuple[pd.DataFrame, list]:
 
     _, tables, issues, _ = read_review(Path(folder))
     unread = [i for i in issues if i.severity == "error" and (
-        (i.rule in UNREAD_RULES and i.table in ("case_audit", "")) or (i.table, i.rule) == ("audit_criteria", "missing_table"))]
+        (i.rule in UNREAD_RULES and i.table in ("case_audit", ""))
+        or (i.table, i.rule) == ("audit_criteria", "missing_table"))]
     frame = tables.get("case_audit")
     cols = ["case_id", "team_id", "auditor", "file", "sheet", "row"]
     if frame is None:

@@ -123,24 +123,14 @@ def check_value(key: str, value, rule: dict, spec: Contract) -> tuple[object, Is
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or any(isinstance(v, (list, dict)) for v in value):
-            return None, _bad(key, value, "list", f"{key} must be a list of review ids, e.g. [review-2010, review-2011]")
+            return None, _bad(key, value, "list",
+                              f"{key} must be a list of review ids, e.g. [review-2010, review-2011]")
         return [str(v) for v in value], None
     return str(value), None
 
 
-def read_meta(folder: Path, spec: Contract, limits: LimitsParams | None = None) -> tuple[dict, list[Issue]]:
-    """Read and check review.yml against the contract's list of keys."""
-    path = folder / FILE
-    if not path.exists():
-        return {}, [issue(ERROR, "review", FILE, None, None, None, None, "missing_file",
-                          "the review folder has no review.yml")]
-    meta, error = load_yaml(path, limits or LimitsParams())
-    if error is not None:
-        return {}, [error]
-    meta = {} if meta is None else meta
-    if not isinstance(meta, dict):
-        return {}, [issue(ERROR, "review", FILE, None, None, None, None, "yaml",
-                          "review.yml must be a set of key: value lines")]
+def _checked_keys(meta: dict, spec: Contract) -> tuple[dict, list[Issue]]:
+    """The contract's keys of review.yml that are given and valid, and an issue for each one missing or bad."""
     issues: list[Issue] = []
     out: dict = {}
     kind = meta.get("kind")
@@ -158,6 +148,23 @@ def read_meta(folder: Path, spec: Contract, limits: LimitsParams | None = None) 
             issues.append(error)
             continue
         out[key] = value
+    return out, issues
+
+
+def read_meta(folder: Path, spec: Contract, limits: LimitsParams | None = None) -> tuple[dict, list[Issue]]:
+    """Read and check review.yml against the contract's list of keys."""
+    path = folder / FILE
+    if not path.exists():
+        return {}, [issue(ERROR, "review", FILE, None, None, None, None, "missing_file",
+                          "the review folder has no review.yml")]
+    meta, error = load_yaml(path, limits or LimitsParams())
+    if error is not None:
+        return {}, [error]
+    meta = {} if meta is None else meta
+    if not isinstance(meta, dict):
+        return {}, [issue(ERROR, "review", FILE, None, None, None, None, "yaml",
+                          "review.yml must be a set of key: value lines")]
+    out, issues = _checked_keys(meta, spec)
     for key in meta:
         if key not in spec.review_keys:
             issues.append(issue(QUERY, "review", FILE, None, None, key, None, "unknown_key",

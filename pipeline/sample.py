@@ -99,14 +99,8 @@ def is_high_risk(frame: pd.DataFrame) -> pd.Series:
     return frame[list(HIGH_RISK_FLAGS)].eq("yes").any(axis=1)
 
 
-def plan_sample(case_population: pd.DataFrame, teams: pd.DataFrame, margin_pct: float, seed: int,
-                confidence: float = 0.95) -> SamplePlan:
-    """Size, allocate and draw the audit sample (see the module docstring for the design).
-
-    ``case_population`` and ``teams`` are the typed tables of a validated review
-    (every team_id of the population is in teams). Returns the case list, the
-    strata (the certainty stratum first) and the plan.
-    """
+def _strata_of_population(case_population: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
+    """The population in case_id order with its area, team type, certainty flag and stratum."""
     pop = case_population.merge(teams[["team_id", "area", "team_type"]], on="team_id", how="left",
                                 validate="many_to_one")
     if pop[["area", "team_type"]].isna().any().any():
@@ -116,17 +110,11 @@ def plan_sample(case_population: pd.DataFrame, teams: pd.DataFrame, margin_pct: 
     pop["is_certainty"] = is_high_risk(pop)
     pop["stratum"] = [stratum_name(a, t) for a, t in zip(pop["area"], pop["team_type"])]
     pop.loc[pop["is_certainty"], "stratum"] = CERTAINTY
+    return pop
 
-    population_n = len(pop)
-    required_n = stats.sample_size(margin_pct, N=population_n, confidence=confidence) if population_n else 0
-    certain = pop[pop["is_certainty"]]
-    rest = pop[~pop["is_certainty"]]
-    high_risk_n = len(certain)
-    proportional_n = min(max(required_n - high_risk_n, 0), len(rest))
 
-    sizes = rest.groupby("stratum", sort=True).size()
-    alloc = allocate(sizes, proportional_n)
-
+def _draw_cases(certain: pd.DataFrame, rest: pd.DataFrame, alloc: pd.Series, seed: int) -> pd.DataFrame:
+    """Every certainty case plus a random draw of ``alloc`` cases within each stratum, certainty first."""
     rng = np.random.default_rng(seed)
     drawn = [certain]
     for stratum, k in alloc.items():
@@ -139,7 +127,11 @@ def plan_sample(case_population: pd.DataFrame, teams: pd.DataFrame, margin_pct: 
     cases = (cases.sort_values(["_certain_first", "stratum", "case_id"], kind="stable")
              [CASE_COLUMNS].reset_index(drop=True))
     cases["is_certainty"] = cases["is_certainty"].astype(bool)
+    return cases
 
+
+def _strata_table(rest: pd.DataFrame, sizes: pd.Series, alloc: pd.Series, high_risk_n: int) -> pd.DataFrame:
+    """One row a stratum (the certainty stratum first) with its sizes and design weight."""
     first = rest.drop_duplicates("stratum").set_index("stratum")
     rows = [{"stratum": CERTAINTY, "area": None, "team_type": None, "is_certainty": True,
              "population_n": high_risk_n, "sample_n": high_risk_n}]
@@ -150,6 +142,32 @@ def plan_sample(case_population: pd.DataFrame, teams: pd.DataFrame, margin_pct: 
     strata["design_weight"] = (strata["population_n"] / strata["sample_n"].where(strata["sample_n"] > 0)
                                ).astype("float64")
     strata = strata[STRATA_COLUMNS]
+    return strata
+
+
+def plan_sample(case_population: pd.DataFrame, teams: pd.DataFrame, margin_pct: float, seed: int,
+                confidence: float = 0.95) -> SamplePlan:
+    """Size, allocate and draw the audit sample (see the module docstring for the design).
+
+    ``case_population`` and ``teams`` are the typed tables of a validated review
+    (every team_id of the population is in teams). Returns the case list, the
+    strata (the certainty stratum first) and the plan.
+    """
+    pop = _strata_of_population(case_population, teams)
+
+    population_n = len(pop)
+    required_n = stats.sample_size(margin_pct, N=population_n, confidence=confidence) if population_n else 0
+    certain = pop[pop["is_certainty"]]
+    rest = pop[~pop["is_certainty"]]
+    high_risk_n = len(certain)
+    proportional_n = min(max(required_n - high_risk_n, 0), len(rest))
+
+    sizes = rest.groupby("stratum", sort=True).size()
+    alloc = allocate(sizes, proportional_n)
+
+    cases = _draw_cases(certain, rest, alloc, seed)
+
+    strata = _strata_table(rest, sizes, alloc, high_risk_n)
 
     from pipeline.case_audit import precision
 

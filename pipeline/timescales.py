@@ -172,7 +172,8 @@ def write_outputs(review, params: Params, out_dir: Path | str,
         return written
     items = "; ".join(
         (f"{r.label}: {stats.format_rounded(r.met_pct)}% ({r.met_n} of {r.due_n} due, 95% interval "
-         f"{stats.format_rounded(r.ci_low_pct)} to {stats.format_rounded(r.ci_high_pct)})" if r.due_n else f"{r.label}: none due")
+         f"{stats.format_rounded(r.ci_low_pct)} to {stats.format_rounded(r.ci_high_pct)})"
+         if r.due_n else f"{r.label}: none due")
         + (f", {r.not_yet_due_n} not yet due" if r.not_yet_due_n else "")
         for r in sm.itertuples())
     fig = fg.pct_bar_chart(sm, label="short_label", value="met_pct", low="ci_low_pct",

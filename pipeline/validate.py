@@ -36,7 +36,8 @@ def _fmt(value) -> str | None:
     return str(value)
 
 
-def _at(frame: pd.DataFrame, idx, table: str, severity: str, column: str | None, value, rule: str, message: str) -> Issue:
+def _at(frame: pd.DataFrame, idx, table: str, severity: str, column: str | None, value, rule: str,
+        message: str) -> Issue:
     row = frame.loc[idx]
     return Issue(severity, table, row["_file"], row["_sheet"] if isinstance(row["_sheet"], str) else None,
                  int(row["_row"]), column, _fmt(value), rule, message)
@@ -102,6 +103,41 @@ def build_schema(spec: TableSpec, meta: dict, tables: dict[str, pd.DataFrame]) -
     return schema, meanings
 
 
+def _row_of(case) -> int | None:
+    """The frame row of a pandera failure case, or None for a failure of the whole column or table."""
+    idx = case.index
+    if idx is None or (isinstance(idx, float) and np.isnan(idx)):
+        return None
+    return int(idx)
+
+
+def _describe(check: str, case, idx: int, column: str | None, frame: pd.DataFrame, spec: TableSpec,
+              meanings: dict) -> tuple[str | None, str, str, object]:
+    """The column, rule, message and value of one failure case of the schema."""
+    if check == "not_nullable":
+        rule, message, value = "required", f"{column} is required and is blank", None
+    elif check == "field_uniqueness":
+        rule, value = "duplicate", frame.at[idx, column]
+        message = f"{column} must be unique; this value is on an earlier row"
+    elif check == "multiple_fields_uniqueness":
+        column = "+".join(spec.unique_together)
+        value = ", ".join(_fmt(frame.at[idx, c]) or "" for c in spec.unique_together)
+        rule, message = "duplicate", f"({column}) must be unique; this combination is on an earlier row"
+    elif check.startswith("date_order:"):
+        _, message, column, earlier, later = meanings[check]
+        rule = check
+        value = frame.at[idx, column]
+        message = (f"{message}: {earlier} is {_fmt(frame.at[idx, earlier])}, "
+                   f"{later} is {_fmt(frame.at[idx, later])}")
+    elif check in meanings:
+        rule, words = meanings[check]
+        value = frame.at[idx, column]
+        message = f"{column} {words}"
+    else:  # a pandera-internal failure we have not named: still report it fully
+        rule, message, value = check, f"{column}: failed {check}", case.failure_case
+    return column, rule, message, value
+
+
 def run_schema(spec: TableSpec, frame: pd.DataFrame, meta: dict, tables: dict[str, pd.DataFrame]) -> list[Issue]:
     schema, meanings = build_schema(spec, meta, tables)
     try:
@@ -114,33 +150,13 @@ def run_schema(spec: TableSpec, frame: pd.DataFrame, meta: dict, tables: dict[st
     unreadable = frame.attrs.get("unreadable", set())
     for case in cases.itertuples(index=False):
         check = str(case.check)
-        idx = case.index
-        if idx is None or (isinstance(idx, float) and np.isnan(idx)):
+        idx = _row_of(case)
+        if idx is None:
             continue
-        idx = int(idx)
         column = case.column if isinstance(case.column, str) else None
         if (idx, column) in unreadable:
             continue  # the cell could not be read: already reported as such
-        if check == "not_nullable":
-            rule, message, value = "required", f"{column} is required and is blank", None
-        elif check == "field_uniqueness":
-            rule, message, value = "duplicate", f"{column} must be unique; this value is on an earlier row", frame.at[idx, column]
-        elif check == "multiple_fields_uniqueness":
-            column = "+".join(spec.unique_together)
-            value = ", ".join(_fmt(frame.at[idx, c]) or "" for c in spec.unique_together)
-            rule, message = "duplicate", f"({column}) must be unique; this combination is on an earlier row"
-        elif check.startswith("date_order:"):
-            _, message, column, earlier, later = meanings[check]
-            rule = check
-            value = frame.at[idx, column]
-            message = (f"{message}: {earlier} is {_fmt(frame.at[idx, earlier])}, "
-                       f"{later} is {_fmt(frame.at[idx, later])}")
-        elif check in meanings:
-            rule, words = meanings[check]
-            value = frame.at[idx, column]
-            message = f"{column} {words}"
-        else:  # a pandera-internal failure we have not named: still report it fully
-            rule, message, value = check, f"{column}: failed {check}", case.failure_case
+        column, rule, message, value = _describe(check, case, idx, column, frame, spec, meanings)
         key = (idx, column, rule)
         if key in seen:
             continue

@@ -237,10 +237,11 @@ def vacancy_figure(team_tbl: pd.DataFrame, params: Params):
         for bar, a in zip(bars, above):
             bar.set_hatch("xx" if a else "")
         for yi, a, v in zip(y, above, vals):
-            ax.text(v + 0.8, yi, f"{stats.format_rounded(v)}%" + ("  above threshold" if a else ""), va="center", fontsize=8)
+            ax.text(v + 0.8, yi, f"{stats.format_rounded(v)}%" + ("  above threshold" if a else ""), va="center",
+                    fontsize=8)
         ax.axvline(threshold, color="black", linestyle="--", linewidth=0.9)
         ax.text(threshold, -0.8, f" threshold {threshold:g}%", fontsize=8, va="bottom")
-        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=8)
+        ax.set_yticks(y, [f"{label} ({a})" for label, a in zip(labels, df["area"].astype(str))], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, max(threshold + 15, float(np.nanmax(vals, initial=0)) + 18))
         ax.set_xlabel("Vacancy (% of established FTE)")
@@ -285,7 +286,7 @@ def caseload_figure(team_tbl: pd.DataFrame):
         for yi, v in zip(y, df["caseload_per_worker"]):
             if not pd.isna(v):
                 ax.text(v + 0.3, yi, f"{stats.format_rounded(v, 1)}", va="center", fontsize=8)
-        ax.set_yticks(y, [f"{l} ({a})" for l, a in zip(labels, df["area"].astype(str))], fontsize=8)
+        ax.set_yticks(y, [f"{label} ({a})" for label, a in zip(labels, df["area"].astype(str))], fontsize=8)
         ax.invert_yaxis()
         top = float(np.nanmax(df["caseload_per_worker"].to_numpy(dtype=float), initial=0))
         ax.set_xlim(0, top * 1.12 + 1)
@@ -344,6 +345,7 @@ def write_outputs(review, params: Params, out_dir: Path | str, fig_dir: Path | s
             ("workforce__vacancy_by_team", vacancy_figure(teams_tbl, params)),
             ("workforce__caseload_composition", caseload_figure(teams_tbl)),
         ]:
-            paths = fg.save_figure(fig, Path(fig_dir) if fig_dir else out_dir / "figures", name, caption=caption, alt=alt, data=data)
+            paths = fg.save_figure(fig, Path(fig_dir) if fig_dir else out_dir / "figures", name, caption=caption,
+                                   alt=alt, data=data)
             written += list(paths.values())
     return written

@@ -31,6 +31,11 @@ def _requirement(table: TableSpec) -> str:
 
 
 def _rules(col: ColumnSpec, doc: Contract) -> str:
+    return "; ".join(_value_rules(col, doc) + _link_rules(col))
+
+
+def _value_rules(col: ColumnSpec, doc: Contract) -> list[str]:
+    """The rules on a column's own values: codes, uniqueness and bounds."""
     rules = []
     if col.codes:
         rules.append("one of " + ", ".join(f"`{c}`" for c in doc.codes[col.codes]))
@@ -42,6 +47,12 @@ def _rules(col: ColumnSpec, doc: Contract) -> str:
         rules.append(f"more than {col.gt:g}")
     if col.max is not None:
         rules.append(f"at most {col.max:g}")
+    return rules
+
+
+def _link_rules(col: ColumnSpec) -> list[str]:
+    """The rules tying a column to others, its default and whether it may be published."""
+    rules = []
     if col.references:
         rules.append(f"must appear in `{col.references}`")
     if col.not_after:
@@ -52,7 +63,7 @@ def _rules(col: ColumnSpec, doc: Contract) -> str:
         rules.append("personal: never published")
     if col.free_text:
         rules.append("free text: never published")
-    return "; ".join(rules)
+    return rules
 
 
 def _table_section(table: TableSpec, doc: Contract) -> list[str]:

@@ -51,9 +51,12 @@ __all__ = ["EXAMPLES", "SEEDS", "generate", "generate_example_annual", "generate
 
 
 EXAMPLES = {
-    "example-phase1": lambda out, seed=None: generate_example_phase1(out, seed=SEEDS["example-phase1"] if seed is None else seed),
-    "example-phase2": lambda out, seed=None: generate_example_phase2(out, seed=SEEDS["example-phase2"] if seed is None else seed),
-    "example-phase3": lambda out, seed=None: generate_example_phase3(out, seed=SEEDS["example-phase3"] if seed is None else seed),
+    "example-phase1": lambda out, seed=None: generate_example_phase1(
+        out, seed=SEEDS["example-phase1"] if seed is None else seed),
+    "example-phase2": lambda out, seed=None: generate_example_phase2(
+        out, seed=SEEDS["example-phase2"] if seed is None else seed),
+    "example-phase3": lambda out, seed=None: generate_example_phase3(
+        out, seed=SEEDS["example-phase3"] if seed is None else seed),
     "example-annual-2010": lambda out, seed=None: generate_example_annual(out, 2010, seed),
     "example-annual-2011": lambda out, seed=None: generate_example_annual(out, 2011, seed),
     "example-annual-2012": lambda out, seed=None: generate_example_annual(out, 2012, seed),

@@ -157,7 +157,8 @@ def scaled_monitoring(areas: list[str], years: int, seed: int) -> pd.DataFrame:
     return out.sort_values(["month"], kind="stable").reset_index(drop=True)
 
 
-def scaled_workforce(teams: pd.DataFrame, seed: int, periods=("2008-03", "2008-06", "2008-09", "2008-12")) -> pd.DataFrame:
+def scaled_workforce(teams: pd.DataFrame, seed: int,
+                     periods=("2008-03", "2008-06", "2008-09", "2008-12")) -> pd.DataFrame:
     rng = _srng(seed, "workforce")
     n, k = len(teams), len(periods)
     est = rng.integers(16, 32, n * k)

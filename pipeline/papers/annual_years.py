@@ -196,7 +196,8 @@ def context_table(years: list[Year]) -> dc.SuppressedTable:
             "agency_pct": county["agency_pct"] if county is not None else np.nan,
             "last_month": month_label(str(mon["month"].iloc[-1])) if mon is not None else "",
             "cpp_open_n": mon["cpp_open"].iloc[-1] if mon is not None else np.nan,
-            "cpp_open_per_10k": mon["cpp_open_per_10k"].iloc[-1] if mon is not None and "cpp_open_per_10k" in mon else np.nan,
+            "cpp_open_per_10k": (mon["cpp_open_per_10k"].iloc[-1]
+                                 if mon is not None and "cpp_open_per_10k" in mon else np.nan),
             "months_n": len(mon) if mon is not None else np.nan,
             "referrals_n": mon["referrals"].sum() if mon is not None else np.nan,
             "icpcs_n": mon["icpcs"].sum() if mon is not None else np.nan,
@@ -212,7 +213,8 @@ def monitoring_series(years: list[Year]) -> dc.SuppressedTable | None:
     for y in years:
         mon = y.results.get("monitoring__county")
         if mon is not None:
-            parts.append(pd.DataFrame({"month": mon["month"].astype(str), "cpp_open_n": mon["cpp_open"], "year": y.label}))
+            parts.append(pd.DataFrame({"month": mon["month"].astype(str), "cpp_open_n": mon["cpp_open"],
+                                       "year": y.label}))
     if not parts:
         return None
     frame = pd.concat(parts).drop_duplicates("month", keep="last").sort_values("month").reset_index(drop=True)

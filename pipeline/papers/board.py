@@ -96,7 +96,8 @@ def _gantt(tasks: list[dict], workspace: Path) -> str:
         ax.set_xlabel("2009")
     alt = "Gantt chart of the review plan: " + "; ".join(
         f"{r.task} from {date_label(r.start)} to {date_label(r.end)}" for r in frame.itertuples()) + "."
-    paths = fg.save_figure(fig, workspace / "figures", "plan__gantt", caption="Outline timeline of the review, by task.",
+    paths = fg.save_figure(fig, workspace / "figures", "plan__gantt",
+                           caption="Outline timeline of the review, by task.",
                            alt=alt, data=frame.assign(start=frame["start"].dt.strftime("%Y-%m-%d"),
                                                       end=frame["end"].dt.strftime("%Y-%m-%d")))
     return figure_ref("Outline timeline of the review, by task.", f"figures/{paths['png'].name}", alt)
@@ -113,7 +114,8 @@ def section_findings_overview(results: Results) -> Slots:
     fd = results.get("findings__by_finding")
     if fd is None:
         return {"findings_overview_words": prose("board/no-findings-matrix.md"), "findings_overview": ""}
-    table = pd.DataFrame({"Finding": fd["finding_id"] + ": " + fd["finding"], "Rating": fd["finding_rag"].map(rag_cell)})
+    table = pd.DataFrame({"Finding": fd["finding_id"] + ": " + fd["finding"],
+                          "Rating": fd["finding_rag"].map(rag_cell)})
     return {"findings_overview_words": prose("board/findings-overview.md"), "findings_overview": "\n" + md_table(table)}
 
 
@@ -218,7 +220,8 @@ def section_competence(results: Results, v: dict, workspace: Path, prot: Protect
     """Supervision against overall practice, and the questionnaire: the choice of words and the charts."""
     sup, qs = "sup" in v, results.get("questionnaire__question_summary")
     grades = (gated_figure(results, "case_audit__grades", workspace, prot,
-                            not prot.grades_small and not prot.supervision_hidden, "The chart of grades") if sup else "")
+                            not prot.grades_small and not prot.supervision_hidden, "The chart of grades")
+              if sup else "")
     qn = qs is not None
     return {
         "competence_none": prose("board/no-competence.md", not sup and not qn),
@@ -305,7 +308,8 @@ def section_recommendations(review) -> Slots:
 def section_plan(cfg: dict, workspace: Path) -> Slots:
     """Annex A: the phases, the terms of reference by phase and the timeline, from ``report/config``."""
     name = cfg.get("plan")
-    slots = {"plan_none": prose("board/no-plan.md", not name), "plan_phases_words": prose("board/plan-phases.md", bool(name)),
+    slots = {"plan_none": prose("board/no-plan.md", not name),
+             "plan_phases_words": prose("board/plan-phases.md", bool(name)),
              "plan_terms_words": prose("board/plan-terms.md", bool(name)),
              "plan_timeline_words": prose("board/plan-timeline.md", bool(name)),
              "plan_phases": "", "plan_terms": "", "plan_timeline": ""}

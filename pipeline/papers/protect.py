@@ -188,14 +188,17 @@ def _supervision_table(results: Results, audience: str) -> dc.SuppressedTable | 
     else in their line can be.
     """
     sup = results.get("case_audit__supervision_overall")
-    good, poor = row_of(sup, "supervision_group", "good_or_better"), row_of(sup, "supervision_group", "not_good_or_better")
+    good = row_of(sup, "supervision_group", "good_or_better")
+    poor = row_of(sup, "supervision_group", "not_good_or_better")
     if good is None or poor is None:
         return None
     gob = [int(good["overall_good_or_better_n"]), int(poor["overall_good_or_better_n"])]
     ngob = [int(good["overall_not_good_or_better_n"]), int(poor["overall_not_good_or_better_n"])]
     frame = pd.DataFrame({"gob_n": gob + [sum(gob)], "ngob_n": ngob + [sum(ngob)],
-                          "cases_n": [int(good["cases_n"]), int(poor["cases_n"]), int(good["cases_n"] + poor["cases_n"])],
-                          "pct": [good["overall_good_or_better_pct"], poor["overall_good_or_better_pct"], float("nan")]},
+                          "cases_n": [int(good["cases_n"]), int(poor["cases_n"]),
+                                      int(good["cases_n"] + poor["cases_n"])],
+                          "pct": [good["overall_good_or_better_pct"], poor["overall_good_or_better_pct"],
+                                  float("nan")]},
                          index=["good_or_better", "not_good_or_better", "total"])
     return dc.apply_if_public(audience, frame, ["gob_n", "ngob_n", "cases_n"],
                               sums={"cases_n": ["gob_n", "ngob_n"]},
@@ -244,7 +247,8 @@ def protect(review, results: Results) -> Protected:
                          _not_evidenced_table(results, audience), _supervision_table(results, audience),
                          _workforce_table(results, audience), _monitoring_table(results, audience))
     except dc.DisclosureError as exc:
-        raise ReportError(f"{review.review_id}: disclosure control cannot protect a table of the paper: {exc}") from None
+        raise ReportError(f"{review.review_id}: disclosure control cannot protect a table of the paper: "
+                          f"{exc}") from None
     if prot.public:
         gr = results.get("case_audit__grades")
         prot.grades_small = gr is not None and small_any(pd.concat([gr["n"], gr["graded_n"], gr["blank_n"]]))

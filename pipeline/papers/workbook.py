@@ -52,7 +52,9 @@ def _cell(value, hidden: bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)) or hasattr(value, "dtype"):
         number = float(value)  # one decimal place, halves away from zero (2.25 -> 2.3)
-        return int(number) if number.is_integer() else float(Decimal(repr(number)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+        if number.is_integer():
+            return int(number)
+        return float(Decimal(repr(number)).quantize(Decimal("0.1"), ROUND_HALF_UP))
     return str(value)
 
 

@@ -217,7 +217,8 @@ def test_chart_alt_text_states_no_hidden_number(built):
 def test_workforce_and_recommendations_from_the_raw_data(built):
     wf = pd.read_csv(raw_dir(THIS) / "workforce.csv")
     latest = wf[wf["period"] == wf["period"].max()]
-    vacancy = 100 * (latest["established_fte"] - latest["in_post_fte"]).clip(lower=0).sum() / latest["established_fte"].sum()
+    vacancy = (100 * (latest["established_fte"] - latest["in_post_fte"]).clip(lower=0).sum()
+               / latest["established_fte"].sum())
     recs = _raw(THIS, "recommendations")
     done = (recs["status"].str.lower() == "complete").sum()
     for fmt in FORMATS:

@@ -74,8 +74,10 @@ def test_no_case_id_auditor_or_comment_in_any_format(paper):
 def test_key_figures_printed_equal_the_data(paper):
     audit, quest, wf = _raw()
     latest = wf[wf["period"] == wf["period"].max()]
-    vacancy = 100 * (latest["established_fte"] - latest["in_post_fte"]).clip(lower=0).sum() / latest["established_fte"].sum()
-    caseload = latest[["cases_cp", "cases_lac", "cases_cin"]].sum().sum() / (latest["in_post_fte"] + latest["agency_fte"]).sum()
+    vacancy = (100 * (latest["established_fte"] - latest["in_post_fte"]).clip(lower=0).sum()
+               / latest["established_fte"].sum())
+    caseload = (latest[["cases_cp", "cases_lac", "cases_cin"]].sum().sum()
+                / (latest["in_post_fte"] + latest["agency_fte"]).sum())
     ans = audit["C09"].str.lower()
     c09 = 100 * (ans == "yes").sum() / ans.isin(["yes", "no", "not_evidenced"]).sum()
     q1 = quest["Q1"].str.lower()

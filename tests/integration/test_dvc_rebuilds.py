@@ -156,7 +156,8 @@ def test_editing_a_notebook_reruns_only_its_stages(repo):
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("A note for the reader: the limits come from the baseline months."))
     nbformat.write(nb, path)
-    results = [f"data/processed/{r}/monitoring__{t}.csv" for r in REVIEWS for t in ("county", "areas", "measures", "signals")]
+    results = [f"data/processed/{r}/monitoring__{t}.csv" for r in REVIEWS
+               for t in ("county", "areas", "measures", "signals")]
     before = repo.hashes("data/processed", "report/_output")
     ran = repo.repro()
     assert _stages("monitoring") <= ran
@@ -180,5 +181,5 @@ def test_lock_file_records_previous_reviews_for_a_phase_three_render(repo):
     assert f"data/processed/{B}/findings__matrix.csv" in stage["deps"]
     assert dvc["stages"]["render"]["foreach"] == REVIEWS
     status = json.loads(repo.run("dvc", "status", "--json").strip().splitlines()[-1] or "{}")
-    assert set(status) <= {"render-example-phase3"} | {f"{n}@example-phase3" for n in
-                                                       "validate questionnaire case_audit workforce monitoring findings".split()}
+    stages = "validate questionnaire case_audit workforce monitoring findings".split()
+    assert set(status) <= {"render-example-phase3"} | {f"{n}@example-phase3" for n in stages}

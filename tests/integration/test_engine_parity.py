@@ -209,10 +209,12 @@ def _same_numbers_in_cells(x, y) -> bool:
 def test_word_says_the_same(rendered):
     for base, a, b in _outputs(rendered, "docx"):
         x, y = read_docx(a), read_docx(b)
-        assert x["headings"] == y["headings"], f"{base}: headings differ: {sorted(set(x['headings']) ^ set(y['headings']))[:10]}"
+        assert x["headings"] == y["headings"], (
+            f"{base}: headings differ: {sorted(set(x['headings']) ^ set(y['headings']))[:10]}")
         assert sorted(x["cells"]) == sorted(y["cells"]), f"{base}: table cells differ"
         # Quarto's Word callouts carry an icon picture with an empty description (decorative): left out
-        assert sorted(a for a in x["alts"] if a) == sorted(a for a in y["alts"] if a), f"{base}: figure alt texts differ"
+        assert sorted(a for a in x["alts"] if a) == sorted(a for a in y["alts"] if a), (
+            f"{base}: figure alt texts differ")
         assert all(x["alts"]), f"{base}: a built-in Word picture without alt text"
         assert numbers(" ".join(x["cells"])) == numbers(" ".join(y["cells"])), f"{base}: numbers differ"
         assert ratings(x["text"]) == ratings(y["text"]), f"{base}: ratings differ"
@@ -222,7 +224,8 @@ def test_word_says_the_same(rendered):
 def test_pdf_says_the_same(rendered):
     for base, a, b in _outputs(rendered, "pdf"):
         x, y = read_pdf(a), read_pdf(b)
-        assert x["outline"] == y["outline"], f"{base}: headings differ: {sorted(set(x['outline']) ^ set(y['outline']))[:10]}"
+        assert x["outline"] == y["outline"], (
+            f"{base}: headings differ: {sorted(set(x['outline']) ^ set(y['outline']))[:10]}")
         # page numbers and the contents page differ with the layout: compare the shares and decimals
         share = re.compile(r"\d+(?:\.\d+)?%|\d+\.\d+")
         assert sorted(set(share.findall(ENGINE_NAME.sub("", x["text"])))) == sorted(

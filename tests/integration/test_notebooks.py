@@ -104,7 +104,8 @@ def test_county_figures_reconcile_with_the_raw_data(built):
     wf = pd.read_csv(raw / "workforce.csv")
     latest = wf[wf["period"] == wf["period"].max()]
     vacancy = (latest["established_fte"] - latest["in_post_fte"]).clip(lower=0).sum() / latest["established_fte"].sum()
-    caseload = latest[["cases_cp", "cases_lac", "cases_cin"]].sum().sum() / (latest["in_post_fte"] + latest["agency_fte"]).sum()
+    caseload = (latest[["cases_cp", "cases_lac", "cases_cin"]].sum().sum()
+                / (latest["in_post_fte"] + latest["agency_fte"]).sum())
     summary = pd.read_csv(built / "workforce__summary.csv")
     county = summary[summary["level"] == "county"].iloc[0]
     assert county["vacancy_pct"] == pytest.approx(100 * vacancy)

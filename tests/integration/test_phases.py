@@ -96,7 +96,7 @@ def test_phase3_register_lists_every_recommendation_by_phase_with_status_in_word
             assert re.search(rf"\| {r.rec_id} \|.*\| {re.escape(label(r.status))} \|", block), r.rec_id
     # the counts by phase and status, worked out from the raw register
     counts = pd.crosstab(recs["phase"], recs["status"])
-    line = next(l for l in section.splitlines() if l.startswith("| Phase 1 |"))
+    line = next(row for row in section.splitlines() if row.startswith("| Phase 1 |"))
     assert line.split("|")[-2].strip() == str(int(counts.loc[1].sum()))
     assert "Complete" in built["example-phase3"] and "R18" in built["example-phase3"]
 
@@ -106,11 +106,11 @@ def test_phase3_sets_the_matrix_after_each_phase_side_by_side(built):
     stood = across.read_previous(review)
     assert [s.review_id for s in stood] == ["example-phase1", "example-phase2"]
     section = _plain(across.section_across_matrix(review, read_results("example-phase3"), stood))
-    header = next(l for l in section.splitlines() if l.startswith("| Finding"))
+    header = next(row for row in section.splitlines() if row.startswith("| Finding"))
     assert [c.strip() for c in header.strip("|").split("|")] == [
         "Finding", "Phase 1 (12 February 2009)", "Phase 2 (23 April 2009)", "Phase 3 (25 June 2009), this paper"]
-    rows = {l.split("|")[1].strip().split(":")[0]: [c.strip() for c in l.strip("|").split("|")[1:]]
-            for l in section.splitlines() if l.startswith("| JAR")}
+    rows = {row.split("|")[1].strip().split(":")[0]: [c.strip() for c in row.strip("|").split("|")[1:]]
+            for row in section.splitlines() if row.startswith("| JAR")}
     assert list(rows) == [f"JAR{i}" for i in range(1, 10)]
     # phase 1 left JAR6 to phase 2 (its only evidence row is of phase 2): deferred, then rated
     assert rows["JAR6"][0] == "Deferred to phase 2"

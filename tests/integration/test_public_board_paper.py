@@ -155,7 +155,8 @@ def test_no_chart_or_sentence_gives_a_hidden_figure_away(built):
     ca = pd.read_csv(built["processed"] / "case_audit__criterion_compliance.csv", dtype={"criterion_id": str})
     for r in ca.itertuples():
         if any(_small(n) for n in (r.yes_n, r.no_n, r.not_evidenced_n, r.na_n, r.blank_n)):
-            assert not [s for s in (img.get("src", "") for img in parser.imgs) if f"case_audit__criterion_{r.criterion_id}." in s], r.criterion_id
+            assert not [s for s in (img.get("src", "") for img in parser.imgs)
+                        if f"case_audit__criterion_{r.criterion_id}." in s], r.criterion_id
     sup = pd.read_csv(built["processed"] / "case_audit__supervision_overall.csv")
     cells = sup[["overall_good_or_better_n", "overall_not_good_or_better_n"]].to_numpy().ravel()
     text = " ".join(publication.extract(built["out"] / "board-paper.html").text.split())

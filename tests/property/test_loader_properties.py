@@ -35,7 +35,8 @@ from pipeline.issues import ERROR, QUERY, ValidationFailed
 from pipeline.load import (EXCEL_ERRORS, _by_distinct_value, _read_csv_fast, _read_csv_reference,
                            _type_cells, load_review)
 
-SETTINGS = settings(max_examples=int(os.environ.get("PROP_EXAMPLES", 50)), deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=int(os.environ.get("PROP_EXAMPLES", 50)), deadline=None, derandomize=True,
+                    database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ANNUAL_YML = REVIEW_YML.replace("kind: phase", "kind: annual")
 #: the tables each mutated table needs beside it to be read at all
@@ -315,11 +316,12 @@ def test_unreadable_bank_is_named_on_the_wide_table():
 
 
 @pytest.mark.parametrize("line", ["previous_reviews: 5", "previous_reviews: {a: 1}", "census_date: 9999-12-31",
-                                  "census_date: 20090130", "kind: [phase]", "title: [a, b]", "1: x", "cp_population: 1e3"])
+                                  "census_date: 20090130", "kind: [phase]", "title: [a, b]", "1: x",
+                                  "cp_population: 1e3"])
 def test_odd_review_yml_values_are_reported(tmp_path, line):
     """review.yml values of the wrong shape are issues, never a traceback."""
     key = line.split(":")[0]
-    yml = "\n".join(l for l in ANNUAL_YML.splitlines() if not l.startswith(key + ":")) + "\n" + line + "\n"
+    yml = "\n".join(row for row in ANNUAL_YML.splitlines() if not row.startswith(key + ":")) + "\n" + line + "\n"
     folder = tmp_path / "tiny"
     folder.mkdir()
     (folder / "review.yml").write_text(yml, encoding="utf-8")

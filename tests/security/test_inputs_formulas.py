@@ -123,7 +123,8 @@ def test_formula_like_ids_are_refused(tmp_path, table, old, new, column):
     folder = write_review(tmp_path / "tiny", dict(TABLES, **{table: TABLES[table].replace(old, new, 1)}))
     with pytest.raises(ValidationFailed) as exc:
         load_review("tiny", folder)
-    row = TABLES[table].splitlines().index(next(line for line in TABLES[table].splitlines() if line.startswith(old))) + 1
+    lines = TABLES[table].splitlines()
+    row = lines.index(next(line for line in lines if line.startswith(old))) + 1
     assert ("error", f"{table}.csv", row, column, "formula_like_id") in {
         (i.severity, i.file, i.row, i.column, i.rule) for i in exc.value.issues}
 

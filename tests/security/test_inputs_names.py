@@ -83,7 +83,8 @@ def test_the_workbook_is_read_as_the_case_audit_with_the_same_rows(built):
     original = load_review(EXAMPLE)
     assert original.issues == []
     assert sorted((i.severity, i.file, i.sheet, i.rule) for i in xl.issues) == [
-        ("query", WORKBOOK, f"Notes by {NAME}", "unknown_sheet"), ("query", f"{NAME} comments.txt", None, "unknown_file")]
+        ("query", WORKBOOK, f"Notes by {NAME}", "unknown_sheet"),
+        ("query", f"{NAME} comments.txt", None, "unknown_file")]
     assert set(xl.tables["case_audit"]["_file"]) == {WORKBOOK}
     assert set(xl.tables["case_audit"]["_sheet"]) == {"Case Audit"}
     pdt.assert_frame_equal(xl.table("case_audit"), original.table("case_audit"))

@@ -272,12 +272,16 @@ def attack(pub: dict, true: dict) -> list[tuple]:
         a = np.zeros(n)
         for j, c in terms:
             a[j] += c
-        rows.append(a); lo.append(rhs); hi.append(rhs)
+        rows.append(a)
+        lo.append(rhs)
+        hi.append(rhs)
     for terms, lower in ineqs:
         a = np.zeros(n)
         for j, c in terms:
             a[j] += c
-        rows.append(a); lo.append(lower - 1e-9); hi.append(np.inf)
+        rows.append(a)
+        lo.append(lower - 1e-9)
+        hi.append(np.inf)
     cons = LinearConstraint(np.array(rows), lo, hi)
     bad = []
     for combo in dict.fromkeys(targets):

@@ -118,7 +118,8 @@ def test_save_figure_writes_a_named_index_as_a_column(tmp_path):
 
 
 def test_rag_is_written_as_words_and_hatched_not_colour_alone():
-    fig = figures.pct_bar_chart(_bar_data(), "criterion_id", "compliance_pct", "ci_low_pct", "ci_high_pct", n="n", rag="rag")
+    fig = figures.pct_bar_chart(_bar_data(), "criterion_id", "compliance_pct", "ci_low_pct", "ci_high_pct",
+                                n="n", rag="rag")
     assert _texts(fig) == ["85%  n=40  Green", "65%  n=40  Amber", "40%  n=40  Red"]
     bars = fig.axes[0].patches
     assert [b.get_hatch() or "" for b in bars[:3]] == ["", "//", "xx"]

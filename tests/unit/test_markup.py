@@ -66,7 +66,8 @@ def test_cell_keeps_a_pipe_table_cell_in_one_piece():
 
 def test_attribute_value_reads_back_as_typed():
     alt = 'A "quoted" {{< env HOME >}} & <b> \\ end'
-    doc = json.loads(pypandoc.convert_text(f'![c](x.png){{fig-alt="{markup.attribute(alt)}"}}', "json", format="markdown"))
+    source = f'![c](x.png){{fig-alt="{markup.attribute(alt)}"}}'
+    doc = json.loads(pypandoc.convert_text(source, "json", format="markdown"))
     image = doc["blocks"][0]["c"][2][0]["c"][0]
     assert dict(image["c"][0][2])["fig-alt"] == alt
 

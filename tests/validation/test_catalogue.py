@@ -254,7 +254,7 @@ def test_monitoring_month_gap_and_rows_in_any_order(tmp_path):
     shuffled = "\n".join([lines[0]] + list(reversed(lines[1:]))) + "\n"
     folder = write_review(tmp_path / "tiny", dict(TABLES, monitoring=shuffled))
     assert issues_of(folder)[0] == []
-    gap = "\n".join(l for l in lines if not l.startswith("2008-11")) + "\n"
+    gap = "\n".join(line for line in lines if not line.startswith("2008-11")) + "\n"
     folder = write_review(tmp_path / "gap" / "tiny", dict(TABLES, monitoring=gap))
     got, _ = issues_of(folder)
     assert ("error", "monitoring.csv", None, 5, "month", "month_gap") in got

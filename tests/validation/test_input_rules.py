@@ -13,10 +13,12 @@ from pipeline.issues import ValidationFailed
 from pipeline.load import load_review, read_review
 from pipeline.params import LimitsParams
 
-POPULATION = """case_id,team_id,cpp_start_date,category_of_abuse,interim_care_order_at_home,police_investigation_open,legal_dissent
-K1,T1,2008-09-20,NEG,no,no,no
-K2,T2,2008-10-15,PHY,yes,no,no
-"""
+POPULATION = (
+    "case_id,team_id,cpp_start_date,category_of_abuse,interim_care_order_at_home,police_investigation_open,"
+    "legal_dissent\n"
+    "K1,T1,2008-09-20,NEG,no,no,no\n"
+    "K2,T2,2008-10-15,PHY,yes,no,no\n"
+)
 
 
 def issues_of(folder):
@@ -118,8 +120,9 @@ def test_quoted_fields_holding_cr_lf_and_crlf_are_one_row_each(tmp_path):
 
 
 def test_mixed_utf8_and_cp1252_is_a_query_with_the_row(tmp_path):
-    recs = ("rec_id,text,owner,phase,status,due_date\n".encode() + "R1,Extend the café audit,Lead,1,proposed,31/03/2009\n"
-            .encode("utf-8") + "R2,Review the naïve plans,Lead,1,proposed,31/03/2009\n".encode("cp1252"))
+    recs = ("rec_id,text,owner,phase,status,due_date\n".encode()
+            + "R1,Extend the café audit,Lead,1,proposed,31/03/2009\n".encode("utf-8")
+            + "R2,Review the naïve plans,Lead,1,proposed,31/03/2009\n".encode("cp1252"))
     folder = write_review(tmp_path / "tiny", dict(TABLES, recommendations=None))
     (folder / "recommendations.csv").write_bytes(recs)
     got, _ = issues_of(folder)

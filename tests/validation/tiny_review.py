@@ -36,10 +36,16 @@ T2,12/01/2009,Team manager,Strongly agree,partly,
 C01,Is the plan clear?,Planning,Para 30.2
 C02,Is recording adequate?,Recording,Para 16
 """,
-    "case_audit": """case_id,team_id,auditor,audit_date,record_source,age_years,category_of_abuse,referral_date,strategy_discussion_date,s47_start_date,icpc_date,cpp_start_date,first_core_group_date,review_conference_date,last_visit_date,last_visit_seen_alone,previous_cpp_count,interim_care_order_at_home,police_investigation_open,legal_dissent,C01,C02,grade_overall
-K1,T1,Auditor A,2009-01-20,ics_only,4,NEG,2008-09-01,2008-09-02,2008-09-03,2008-09-20,2008-09-20,2008-09-30,2008-12-15,2009-01-15,yes,0,no,no,no,yes,not_evidenced,good
-K2,T2,Auditor B,2009-01-21,ics_and_paper,9,Physical abuse,2008-10-01,2008-10-01,2008-10-02,2008-10-15,2008-10-15,,,2009-01-19,no,1,yes,no,no,no,na,requires_improvement
-""",
+    "case_audit": (
+        "case_id,team_id,auditor,audit_date,record_source,age_years,category_of_abuse,referral_date,"
+        "strategy_discussion_date,s47_start_date,icpc_date,cpp_start_date,first_core_group_date,"
+        "review_conference_date,last_visit_date,last_visit_seen_alone,previous_cpp_count,interim_care_order_at_home,"
+        "police_investigation_open,legal_dissent,C01,C02,grade_overall\n"
+        "K1,T1,Auditor A,2009-01-20,ics_only,4,NEG,2008-09-01,2008-09-02,2008-09-03,2008-09-20,2008-09-20,2008-09-30,"
+        "2008-12-15,2009-01-15,yes,0,no,no,no,yes,not_evidenced,good\n"
+        "K2,T2,Auditor B,2009-01-21,ics_and_paper,9,Physical abuse,2008-10-01,2008-10-01,2008-10-02,2008-10-15,"
+        "2008-10-15,,,2009-01-19,no,1,yes,no,no,no,na,requires_improvement\n"
+    ),
     "monitoring": """month,area,referrals,s47_enquiries,icpcs,cpp_started,cpp_ended,cpp_open
 2008-10,East,10,5,3,3,2,50
 2008-10,West,12,6,4,4,1,60

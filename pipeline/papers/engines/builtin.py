@@ -67,7 +67,8 @@ def render(job: Job, formats: list[str]) -> dict[str, Path]:
 
 def _pandoc(job: Job, fmt: str, args: list[str], env: dict | None = None) -> None:
     try:
-        proc = subprocess.run(args, cwd=job.resource_dir, env=env or job.env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(args, cwd=job.resource_dir, env=env or job.env, capture_output=True, text=True,
+                              timeout=600)
     except (OSError, subprocess.SubprocessError) as exc:
         raise fail(fmt, f"pandoc could not run: {exc}") from exc
     if proc.returncode != 0:
@@ -76,7 +77,8 @@ def _pandoc(job: Job, fmt: str, args: list[str], env: dict | None = None) -> Non
 
 def _html(job: Job, base: list[str], work: Path) -> Path:
     out = job.output("html")
-    args = base + ["--to=html5", "--standalone", "--embed-resources", f"--css={HTML_CSS}", "--section-divs", "-o", str(out)]
+    args = base + ["--to=html5", "--standalone", "--embed-resources", f"--css={HTML_CSS}", "--section-divs",
+                   "-o", str(out)]
     if job.synthetic:
         args += synthetic_html(work)
     _pandoc(job, "html", args)

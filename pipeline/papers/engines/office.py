@@ -1,6 +1,6 @@
 """Finishing the Office files both engines write (styled by the council's templates
-``report/templates/reference.docx`` and ``.pptx``): the synthetic notice, titles, language, alt text and fixed timestamps, and
-deterministic zips."""
+``report/templates/reference.docx`` and ``.pptx``): the synthetic notice, titles, language, alt text and fixed
+timestamps, and deterministic zips."""
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +30,8 @@ def finish_docx(path: Path, job: Job) -> None:
                 header.is_linked_to_previous = False
                 if SYNTHETIC_NOTICE in "".join(p.text for p in header.paragraphs):
                     continue
-                para = header.paragraphs[0] if header.paragraphs and not header.paragraphs[0].text else header.add_paragraph()
+                reuse = header.paragraphs and not header.paragraphs[0].text
+                para = header.paragraphs[0] if reuse else header.add_paragraph()
                 run = para.add_run(SYNTHETIC_NOTICE)
                 run.bold = True
                 run.font.size = Pt(10)
