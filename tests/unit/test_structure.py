@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 
 from pipeline.paths import PROJ_ROOT
 
@@ -151,6 +150,6 @@ def test_no_function_over_the_limit():
     assert set(found) - ALLOWED_LONG_FUNCTIONS == set(), found
 
 
-@pytest.mark.parametrize("allowed", sorted(ALLOWED_LONG_MODULES | {f.split(":")[0] for f in ALLOWED_LONG_FUNCTIONS}))
-def test_the_allow_list_holds_no_module_of_the_papers_package(allowed):
-    assert not allowed.startswith("pipeline/papers/")
+def test_the_allow_lists_hold_no_module_of_the_papers_package():
+    allowed = ALLOWED_LONG_MODULES | {f.split(":")[0] for f in ALLOWED_LONG_FUNCTIONS}
+    assert not [a for a in allowed if a.startswith("pipeline/papers/")]
