@@ -17,7 +17,7 @@ from pipeline.paths import OUTPUT_DIR, PROCESSED_DIR, PROJ_ROOT, RAW_DIR
 
 pytestmark = pytest.mark.integration
 RID = "t-interrupt"
-PAPERS = ["board-paper.docx", "board-paper.html", "board-paper.pdf", "board-slides.pptx"]
+PAPERS = ["board-paper-tables.xlsx", "board-paper.docx", "board-paper.html", "board-paper.pdf", "board-slides.pptx"]
 
 
 def start_build(*extra: str) -> subprocess.Popen:
