@@ -27,7 +27,10 @@ local function absolute(target)
 end
 
 local function refuse(kind, target)
-  error("refused " .. kind .. " '" .. target .. "': only relative paths inside the workspace are allowed", 0)
+  -- Not error(): Quarto reports a filter's error and still writes the document. Leaving
+  -- pandoc with a failure status means no output is written, with either engine.
+  io.stderr:write("refused " .. kind .. " '" .. target .. "': only relative paths inside the workspace are allowed\n")
+  os.exit(3)
 end
 
 function Image(img)
