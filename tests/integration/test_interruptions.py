@@ -103,7 +103,8 @@ def test_after_the_kills_a_build_gives_the_new_complete_set(first_build):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     new = papers()
     assert sorted(new) == PAPERS
-    assert all(new[name] != old[name] for name in PAPERS)   # every paper of the new data
+    # every paper is of the new data (the tables workbook holds only tables the change may leave alone)
+    assert all(new[name] != old[name] for name in PAPERS if not name.endswith(".xlsx"))
     assert not list(OUTPUT_DIR.glob(f".{RID}.staging-*"))  # leftovers of the killed render removed
     from pypdf import PdfReader
 
