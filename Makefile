@@ -57,13 +57,13 @@ MISSING := $(filter-out $(wildcard $(addprefix report/_output/,$(REVIEWS))),$(ad
 # `python -m pipeline.repro` is `dvc repro` on both cores: one DVC process per group of
 # reviews that no stage joins (see its docstring for why DVC's locking allows it).
 $(BUILT): $(STAMP) $(BUILD_INPUTS) $(if $(MISSING),FORCE)
-	$(BIN)/python -m pipeline.repro $(DVC_FILTER)
+	@echo "dvc repro (python -m pipeline.repro)"; $(BIN)/python -m pipeline.repro $(DVC_FILTER)
 	@mkdir -p $(@D) && touch $@
 
 FORCE:
 
 reports: $(STAMP) dvc.yaml ## build every review in params.yaml (always asks DVC: dvc repro)
-	$(BIN)/python -m pipeline.repro $(DVC_FILTER)
+	@echo "dvc repro (python -m pipeline.repro)"; $(BIN)/python -m pipeline.repro $(DVC_FILTER)
 	@mkdir -p $(dir $(BUILT)) && touch $(BUILT)
 	@$(BIN)/python -m pipeline summary
 
