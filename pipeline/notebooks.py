@@ -136,6 +136,12 @@ def _kernel_manager_class():
             ensure_dir_exists(folder, 0o700)
             return os.path.join(folder, f"cp-kernel-{uuid.uuid4().hex[:12]}")
 
+        def format_kernel_cmd(self, extra_arguments=None):
+            # At shutdown ipykernel logs "KeyboardInterrupt caught in kernel" at ERROR level, an
+            # alarming line that is not an error; cell errors still reach the runner as outputs.
+            cmd = super().format_kernel_cmd(extra_arguments)
+            return [*cmd, "--IPKernelApp.log_level=CRITICAL"]
+
     return IpcKernelManager
 
 
