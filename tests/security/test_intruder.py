@@ -30,13 +30,14 @@ from __future__ import annotations
 import itertools
 import re
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import LinearConstraint, milp
+
+from html_text import read_html
 
 ROOT = Path(__file__).resolve().parents[2]
 REVIEWS = ("example-annual-2010", "example-annual-2011", "example-annual-2012")
@@ -60,37 +61,8 @@ NEVER_PRINTED = {"not_answered", "blank"}  # a reader never sees these: unknowns
 # ------------------------------------------------------------------ reading what is published
 
 
-class _Tables(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tables: list[list[list[str]]] = []
-        self._row = self._cell = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def html_tables(path: Path) -> list[list[list[str]]]:
-    p = _Tables()
-    p.feed(path.read_text(encoding="utf-8"))
-    return [t for t in p.tables if t]
+    return [t for t in read_html(path).tables if t]
 
 
 def _find(tables, first_cells: list[str]):
